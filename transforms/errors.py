@@ -1,0 +1,57 @@
+"""The exceptions of the transforms library, one root for all:
+
+    TransformsError
+    ├── ConfigError        the chain's configuration is invalid (every problem, listed at once)
+    ├── DataError          a transform cannot handle a record's content (Connect's DataException)
+    └── TransformError     a stage of the chain failed on a record; wraps the cause, names the stage
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class TransformsError(Exception):
+    """Root of every error this library raises."""
+
+
+class ConfigError(TransformsError):
+    """The chain's configuration has one or more problems, each in Kafka Connect's wording."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        noun = "error" if count == 1 else "errors"
+        super().__init__(f"Configuration has {count} {noun}:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+class DataError(TransformsError):
+    """A record's key, value or headers cannot be handled (a value that is not a timestamp, say).
+
+    The message names the value and what was expected. Not retriable: retrying gives the same answer.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """What Kafka Connect records about a failed stage (the `__connect.errors.*` headers)."""
+
+    stage: str  # Connect's Stage name: "TRANSFORMATION" or "PREDICATE"... see chain.py
+    alias: str  # the alias in `transforms=` (or `predicates=`) that failed
+    class_name: str  # the type of the failing transform or predicate, as configured
+    exception_class: str  # the exception's fully qualified class name
+    message: str
+    retriable: bool = False
+    stacktrace: str | None = None
+
+
+class TransformError(TransformsError):
+    """A stage of the chain failed on a record; `failure` says where and why."""
+
+    def __init__(self, failure: Failure) -> None:
+        self.failure = failure
+        super().__init__(
+            f"{failure.stage} stage '{failure.alias}' ({failure.class_name}) failed: "
+            f"{failure.exception_class}: {failure.message}"
+        )
