@@ -1,0 +1,60 @@
+# The jobs people run. Every target works from a fresh clone: it creates .venv and fetches the Kafka jars
+# (Maven Central, via kafka/pom.xml) when they are missing. CI runs `make test`, exactly as a person does.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv kafka-jars kafka-up kafka-down kafka-status lint test test-fast demo bench docs clean
+
+help:
+	@echo "make demo        run the recipe's pipeline (time -> python-router -> even/odd loggers) on a local broker"
+	@echo "make test        lint, type-check and run every test (unit, contract, integration on a real broker)"
+	@echo "make test-fast   only the tests that need no broker"
+	@echo "make kafka-up    start a local Apache Kafka (KRaft) in the background; make kafka-down stops it"
+	@echo "make bench       side-by-side benchmarks (see BENCHMARKS.md); make docs regenerates docs/transforms.md"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "python-router needs Python 3.11 or newer: install it and run make again (or PYTHON=python3.11 make ...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+kafka-jars: $(STAMP)
+	$(BIN)/python scripts/local_kafka.py fetch
+
+kafka-up: $(STAMP)
+	$(BIN)/python scripts/local_kafka.py up
+
+kafka-down: $(STAMP)
+	$(BIN)/python scripts/local_kafka.py down
+
+kafka-status: $(STAMP)
+	$(BIN)/python scripts/local_kafka.py status
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint kafka-jars
+	$(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -m 'not kafka and not e2e'
+
+demo: kafka-jars
+	$(BIN)/python scripts/demo.py
+
+bench: kafka-jars
+	$(BIN)/python -m bench
+
+docs: $(STAMP)
+	$(BIN)/python -m transforms.docs --write docs/transforms.md
+
+clean:
+	-$(BIN)/python scripts/local_kafka.py down
+	rm -rf .kafka .pytest_cache .mypy_cache .ruff_cache bench/results

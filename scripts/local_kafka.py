@@ -1,0 +1,435 @@
+"""A single-node Apache Kafka (KRaft, broker+controller) on loopback, from Maven Central jars: no tarball, no Docker.
+
+Used by `make kafka-up` / `make kafka-down`, by the pytest fixture in tests/conftest.py and by bench/.
+
+    python scripts/local_kafka.py up        # start in the background, print the bootstrap address once ready
+    python scripts/local_kafka.py down      # stop it; no Java process is left behind
+    python scripts/local_kafka.py status    # running or not, and where
+    python scripts/local_kafka.py fetch     # resolve the jars only (kafka/pom.xml pins the version)
+
+Environment: KAFKA_PORT (default 9092, or a free port when 9092 is taken), KAFKA_STATE_DIR (default .kafka/),
+KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m: the broker shares 2 cores and 24 GiB with the app and the tests).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ctypes
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POM = ROOT / "kafka" / "pom.xml"
+LIBS = ROOT / "kafka" / "libs"
+LOG4J_CONFIG = ROOT / "kafka" / "log4j2.properties"
+DEFAULT_STATE_DIR = ROOT / ".kafka"
+DEFAULT_HEAP = "-Xms256m -Xmx512m"
+READY_LINE = "Kafka Server started"
+
+
+class BrokerError(RuntimeError):
+    """The broker could not be provisioned, started or stopped; the message says why and what to do."""
+
+
+def kafka_version() -> str:
+    """The Kafka version pinned in kafka/pom.xml (the one place it is set)."""
+    match = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", POM.read_text())
+    if not match:
+        raise BrokerError(f"{POM} has no <kafka.version> property: restore it from git.")
+    return match.group(1)
+
+
+def _java_major() -> int:
+    java = shutil.which("java")
+    if java is None:
+        raise BrokerError(
+            "Java 17 or newer is needed to run the Kafka broker and was not found on PATH: "
+            "install it (Debian: apt-get install openjdk-17-jre-headless)."
+        )
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not match:
+        raise BrokerError(f"Could not read the Java version from `java -version` ({out.strip()!r}): install Java 17.")
+    major = int(match.group(1))
+    return int(match.group(2)) if major == 1 and match.group(2) else major
+
+
+def fetch_jars() -> Path:
+    """Resolve the broker, kafka-tools and a logging backend into kafka/libs/ with Maven, once per pom change."""
+    major = _java_major()
+    if major < 17:
+        raise BrokerError(
+            f"Java {major} was found but Kafka {kafka_version()} needs Java 17 or newer: "
+            "install it (Debian: apt-get install openjdk-17-jre-headless) and put it first on PATH."
+        )
+    stamp = LIBS / ".resolved-from"
+    digest = hashlib.sha256(POM.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return LIBS
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise BrokerError(
+            "Maven is needed once to fetch the Kafka jars from Maven Central and was not found on PATH: "
+            "install it (Debian: apt-get install maven)."
+        )
+    if LIBS.exists():
+        shutil.rmtree(LIBS)
+    result = subprocess.run(
+        [mvn, "-B", "-q", "-f", str(POM), "dependency:copy-dependencies"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        errors = [line for line in (result.stdout + result.stderr).splitlines() if "ERROR" in line]
+        reason = errors[0].strip() if errors else (result.stdout + result.stderr).strip()[-300:]
+        raise BrokerError(
+            f"Maven could not resolve Apache Kafka {kafka_version()} from Maven Central ({reason}): "
+            "check that Maven Central is reachable and any mirror in ~/.m2/settings.xml, then run `make kafka-jars`."
+        )
+    stamp.write_text(digest)
+    return LIBS
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGKILL the broker when the process that started it dies.
+
+    This is what keeps a test run that is killed (or a Ctrl-C that skips teardown) from leaving a JVM behind.
+    """
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+@dataclass
+class LocalKafka:
+    """One broker+controller process with its own state directory.
+
+    `start()` formats KRaft storage on first use, starts the JVM and returns once the broker accepts a
+    produce and a consume; `stop()` ends it (SIGTERM, then SIGKILL after a grace period). Restarting the
+    same instance keeps its data and ports, which is what the broker-restart tests need.
+    """
+
+    state_dir: Path = DEFAULT_STATE_DIR
+    port: int = 9092
+    controller_port: int = 0
+    heap_opts: str = field(default_factory=lambda: os.environ.get("KAFKA_HEAP_OPTS", DEFAULT_HEAP))
+    die_with_parent: bool = False
+    extra_properties: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "broker.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / "broker.pid"
+
+    def server_properties(self) -> dict[str, str]:
+        props = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.state_dir / "data"),
+            # One node: every internal topic has one replica, and one partition is plenty on loopback.
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            # Topics are created by the apps (as Spring Cloud Stream's binder does), never by a stray fetch.
+            "auto.create.topics.enable": "false",
+            "num.partitions": "1",
+            # Two cores are shared with the app and the tests: fewer threads than the defaults.
+            "num.network.threads": "2",
+            "num.io.threads": "2",
+            "background.threads": "2",
+            "num.recovery.threads.per.data.dir": "1",
+        }
+        props.update(self.extra_properties)
+        return props
+
+    def _write_config(self) -> Path:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        config = self.state_dir / "server.properties"
+        config.write_text("".join(f"{k}={v}\n" for k, v in self.server_properties().items()))
+        return config
+
+    def _java(self, main: str, *args: str) -> list[str]:
+        return [
+            "java",
+            *self.heap_opts.split(),
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+            "-cp",
+            f"{LIBS}/*",
+            main,
+            *args,
+        ]
+
+    def _format_storage(self, config: Path) -> None:
+        if (self.state_dir / "data" / "meta.properties").exists():
+            return
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        result = subprocess.run(
+            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            output = (result.stdout + result.stderr).splitlines()
+            reason = "\n".join(line for line in output if not line.lstrip().startswith(("at ", "...")))
+            raise BrokerError(f"Formatting KRaft storage in {self.state_dir / 'data'} failed:\n{reason[-1500:]}")
+
+    def start(self, timeout: float = 90.0) -> None:
+        """Start the broker and return once it accepts a produce and a consume; raise BrokerError otherwise."""
+        fetch_jars()
+        if not self.controller_port:
+            self.controller_port = free_port()
+        config = self._write_config()
+        self._format_storage(config)
+        log = self.log_file.open("ab")
+        log_offset = log.tell()
+        self.process = subprocess.Popen(
+            self._java("kafka.Kafka", str(config)),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if self.die_with_parent else None,
+        )
+        log.close()
+        self.pid_file.write_text(str(self.process.pid))
+        try:
+            self._wait_ready(log_offset, timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, log_offset: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise BrokerError(
+                    f"The Kafka broker exited with code {self.process.returncode} while starting. "
+                    f"Its last log lines ({self.log_file}):\n{self.tail()}"
+                )
+            with self.log_file.open("rb") as log:
+                log.seek(log_offset)
+                if READY_LINE.encode() in log.read():
+                    break
+            if time.monotonic() > deadline:
+                raise BrokerError(
+                    f"The Kafka broker did not start within {timeout:.0f}s. Its last log lines:\n{self.tail()}"
+                )
+            time.sleep(0.2)
+        remaining = max(5.0, deadline - time.monotonic())
+        try:
+            round_trip(self.bootstrap, timeout=remaining)
+        except Exception as exc:
+            raise BrokerError(
+                f"The Kafka broker at {self.bootstrap} started but did not accept a produce and a consume "
+                f"({exc}). Its last log lines:\n{self.tail()}"
+            ) from exc
+
+    def stop(self, grace: float = 30.0) -> None:
+        """SIGTERM (a controlled shutdown), then SIGKILL after `grace` seconds; idempotent."""
+        pid = self.process.pid if self.process else _read_pid(self.pid_file)
+        if pid is not None and _is_our_broker(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            if not _wait_gone(pid, self.process, grace):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                _wait_gone(pid, self.process, 10.0)
+        self.process = None
+        self.pid_file.unlink(missing_ok=True)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: for the tests of what survives one."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+        self.pid_file.unlink(missing_ok=True)
+
+    def tail(self, lines: int = 30) -> str:
+        if not self.log_file.exists():
+            return "(no log written)"
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+
+
+def round_trip(bootstrap: str, timeout: float = 30.0) -> None:
+    """Create a probe topic, produce one record and consume it back: the broker really works."""
+    from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+    from kafka.errors import TopicAlreadyExistsError
+
+    topic = "__python_router_ready"
+    deadline = time.monotonic() + timeout
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    try:
+        with contextlib.suppress(TopicAlreadyExistsError):
+            admin.create_topics({topic: {"num_partitions": 1, "replication_factor": 1}}, wait_for_metadata=True)
+    finally:
+        admin.close()
+    marker = uuid.uuid4().bytes
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    try:
+        producer.send(topic, marker).get(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        producer.close()
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    try:
+        while time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500).values():
+                if any(r.value == marker for r in records):
+                    return
+        raise TimeoutError(f"the probe record did not come back from {topic} within {timeout:.0f}s")
+    finally:
+        consumer.close()
+
+
+def _read_pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _is_our_broker(pid: int) -> bool:
+    """True when `pid` is a live Kafka JVM (a stale pid file may name a recycled pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"kafka.Kafka" in cmdline
+
+
+def _wait_gone(pid: int, process: subprocess.Popen[bytes] | None, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None:
+            if process.poll() is not None:
+                return True
+        elif not _is_our_broker(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _from_environment() -> LocalKafka:
+    state_dir = Path(os.environ.get("KAFKA_STATE_DIR", DEFAULT_STATE_DIR))
+    port, controller_port = _saved_ports(state_dir)
+    return LocalKafka(state_dir=state_dir, port=port, controller_port=controller_port)
+
+
+def _saved_ports(state_dir: Path) -> tuple[int, int]:
+    """The ports of the last `up` in this state dir (the formatted storage remembers its controller)."""
+    with contextlib.suppress(OSError, ValueError):
+        port, controller_port = (state_dir / "broker.ports").read_text().split()
+        return int(port), int(controller_port)
+    return 9092, 0
+
+
+@contextlib.contextmanager
+def _exit_on_error() -> Iterator[None]:
+    try:
+        yield
+    except BrokerError as exc:
+        print(f"kafka: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "status"
+    broker = _from_environment()
+    with _exit_on_error():
+        if command == "fetch":
+            print(f"kafka: Apache Kafka {kafka_version()} jars in {fetch_jars()}")
+        elif command == "up":
+            pid = _read_pid(broker.pid_file)
+            if pid is not None and _is_our_broker(pid):
+                print(f"kafka: already running (pid {pid}) at {broker.bootstrap}")
+                return 0
+            requested = os.environ.get("KAFKA_PORT")
+            if requested:
+                broker.port = int(requested)
+                if not port_is_free(broker.port):
+                    raise BrokerError(f"KAFKA_PORT={requested} is taken by another process: choose another port.")
+            elif not port_is_free(broker.port):
+                broker.port = free_port()
+            if broker.controller_port and not port_is_free(broker.controller_port):
+                broker.controller_port = free_port()
+            started = time.monotonic()
+            broker.start()
+            (broker.state_dir / "broker.ports").write_text(f"{broker.port} {broker.controller_port}")
+            print(
+                f"kafka: Apache Kafka {kafka_version()} ready at {broker.bootstrap} "
+                f"in {time.monotonic() - started:.1f}s (pid {_read_pid(broker.pid_file)}, log {broker.log_file})"
+            )
+        elif command == "down":
+            pid = _read_pid(broker.pid_file)
+            broker.stop()
+            print(f"kafka: stopped (pid {pid})" if pid else "kafka: not running")
+        elif command == "status":
+            pid = _read_pid(broker.pid_file)
+            if pid is not None and _is_our_broker(pid):
+                print(f"kafka: running (pid {pid}) at {broker.bootstrap}")
+            else:
+                print("kafka: not running")
+                return 3
+        else:
+            print(f"kafka: unknown command {command!r}: use up, down, status or fetch", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
