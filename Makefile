@@ -1,5 +1,5 @@
 # The jobs people run. Every target works from a fresh clone: it creates .venv and fetches the Kafka jars
-# (Maven Central, via kafka/pom.xml) when they are missing. CI runs `make test`, exactly as a person does.
+# (Maven Central, via kafka-broker/pom.xml) when they are missing. CI runs `make test`, exactly as a person does.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -5,7 +5,7 @@ Used by `make kafka-up` / `make kafka-down`, by the pytest fixture in tests/conf
     python scripts/local_kafka.py up        # start in the background, print the bootstrap address once ready
     python scripts/local_kafka.py down      # stop it; no Java process is left behind
     python scripts/local_kafka.py status    # running or not, and where
-    python scripts/local_kafka.py fetch     # resolve the jars only (kafka/pom.xml pins the version)
+    python scripts/local_kafka.py fetch     # resolve the jars only (kafka-broker/pom.xml pins the version)
 
 Environment: KAFKA_PORT (default 9092, or a free port when 9092 is taken), KAFKA_STATE_DIR (default .kafka/),
 KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m: the broker shares 2 cores and 24 GiB with the app and the tests).
@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-POM = ROOT / "kafka" / "pom.xml"
-LIBS = ROOT / "kafka" / "libs"
-LOG4J_CONFIG = ROOT / "kafka" / "log4j2.properties"
+POM = ROOT / "kafka-broker" / "pom.xml"
+LIBS = ROOT / "kafka-broker" / "libs"
+LOG4J_CONFIG = ROOT / "kafka-broker" / "log4j2.properties"
 DEFAULT_STATE_DIR = ROOT / ".kafka"
 DEFAULT_HEAP = "-Xms256m -Xmx512m"
 READY_LINE = "Kafka Server started"
@@ -44,7 +44,7 @@ class BrokerError(RuntimeError):
 
 
 def kafka_version() -> str:
-    """The Kafka version pinned in kafka/pom.xml (the one place it is set)."""
+    """The Kafka version pinned in kafka-broker/pom.xml (the one place it is set)."""
     match = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", POM.read_text())
     if not match:
         raise BrokerError(f"{POM} has no <kafka.version> property: restore it from git.")
@@ -67,7 +67,7 @@ def _java_major() -> int:
 
 
 def fetch_jars() -> Path:
-    """Resolve the broker, kafka-tools and a logging backend into kafka/libs/ with Maven, once per pom change."""
+    """Resolve the broker, kafka-tools and a logging backend into kafka-broker/libs/ with Maven, once per pom change."""
     major = _java_major()
     if major < 17:
         raise BrokerError(

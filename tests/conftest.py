@@ -1,6 +1,6 @@
 """Session-wide fixtures: a real Apache Kafka broker for the tests marked `kafka`.
 
-The broker is started once per test session on free loopback ports, from the jars that kafka/pom.xml pins,
+The broker is started once per test session on free loopback ports, from the jars that kafka-broker/pom.xml pins,
 and stopped at the end, also after a failed test or Ctrl-C (and, should pytest itself be killed, Linux's
 parent-death signal takes the JVM down with it). When it cannot start, every `kafka` test fails with the
 broker's last log lines; none is skipped.
