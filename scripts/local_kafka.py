@@ -8,7 +8,8 @@ Used by `make kafka-up` / `make kafka-down`, by the pytest fixture in tests/conf
     python scripts/local_kafka.py fetch     # resolve the jars only (kafka-broker/pom.xml pins the version)
 
 Environment: KAFKA_PORT (default 9092, or a free port when 9092 is taken), KAFKA_STATE_DIR (default .kafka/),
-KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m: the broker shares 2 cores and 24 GiB with the app and the tests).
+KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m: the broker shares 2 cores and 24 GiB with the app and the tests),
+KAFKA_SASL_SSL=1 (add a SASL_SSL listener: SCRAM users made at format time, a throwaway CA under <state dir>/tls/).
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ LOG4J_CONFIG = ROOT / "kafka-broker" / "log4j2.properties"
 DEFAULT_STATE_DIR = ROOT / ".kafka"
 DEFAULT_HEAP = "-Xms256m -Xmx512m"
 READY_LINE = "Kafka Server started"
+# Throwaway credentials for the local secured listener; never use them anywhere else.
+DEFAULT_SCRAM_USERS = {"router": "router-secret"}
+TLS_PASSWORD = "local-only"
 
 
 class BrokerError(RuntimeError):
@@ -145,11 +149,27 @@ class LocalKafka:
     heap_opts: str = field(default_factory=lambda: os.environ.get("KAFKA_HEAP_OPTS", DEFAULT_HEAP))
     die_with_parent: bool = False
     extra_properties: dict[str, str] = field(default_factory=dict)
+    # A SASL_SSL listener beside the plaintext one (0: none). Users are created at storage format time.
+    sasl_ssl_port: int = 0
+    scram_users: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SCRAM_USERS))
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.sasl_ssl_port}"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.state_dir / "tls"
+
+    @property
+    def ca_file(self) -> Path:
+        """The PEM certificate of the throwaway CA that signed the broker's certificate."""
+        return self.tls_dir / "ca.pem"
 
     @property
     def log_file(self) -> Path:
@@ -188,8 +208,136 @@ class LocalKafka:
             "background.threads": "2",
             "num.recovery.threads.per.data.dir": "1",
         }
+        if self.sasl_ssl_port:
+            props.update(self._sasl_ssl_properties())
         props.update(self.extra_properties)
         return props
+
+    def _sasl_ssl_properties(self) -> dict[str, str]:
+        scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        plain_users = " ".join(f'user_{u}="{p}"' for u, p in self.scram_users.items())
+        plain = f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};"
+        return {
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port},"
+            f"SASL_SSL://127.0.0.1:{self.sasl_ssl_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port},SASL_SSL://127.0.0.1:{self.sasl_ssl_port}",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
+            "sasl.enabled.mechanisms": "SCRAM-SHA-512,SCRAM-SHA-256,PLAIN",
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": scram,
+            "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config": scram,
+            "listener.name.sasl_ssl.plain.sasl.jaas.config": plain,
+            "ssl.keystore.type": "PKCS12",
+            "ssl.keystore.location": str(self.tls_dir / "broker.p12"),
+            "ssl.keystore.password": TLS_PASSWORD,
+            "ssl.key.password": TLS_PASSWORD,
+            "ssl.client.auth": "requested",
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(self.ca_file),
+        }
+
+    def _make_tls_material(self) -> None:
+        """A throwaway CA, a broker certificate for 127.0.0.1/localhost, and a client certificate (mutual TLS)."""
+        if (self.tls_dir / "broker.p12").exists():
+            return
+        if shutil.which("openssl") is None:
+            raise BrokerError(
+                "openssl is needed to make the throwaway certificates of the SASL_SSL listener and was not found: "
+                "install it (Debian: apt-get install openssl)."
+            )
+        self.tls_dir.mkdir(parents=True, exist_ok=True)
+        san = self.tls_dir / "san.ext"
+        san.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        steps = [
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-subj",
+                "/CN=python-router local test CA",
+                "-days",
+                "30",
+            ],
+            [
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "broker.key",
+                "-out",
+                "broker.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+            [
+                "x509",
+                "-req",
+                "-in",
+                "broker.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "broker.pem",
+                "-days",
+                "30",
+                "-extfile",
+                "san.ext",
+            ],
+            [
+                "pkcs12",
+                "-export",
+                "-in",
+                "broker.pem",
+                "-inkey",
+                "broker.key",
+                "-certfile",
+                "ca.pem",
+                "-out",
+                "broker.p12",
+                "-passout",
+                f"pass:{TLS_PASSWORD}",
+            ],
+            [
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "client.key",
+                "-out",
+                "client.csr",
+                "-subj",
+                "/CN=python-router",
+            ],
+            [
+                "x509",
+                "-req",
+                "-in",
+                "client.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "client.pem",
+                "-days",
+                "30",
+            ],
+        ]
+        for step in steps:
+            result = subprocess.run(["openssl", *step], cwd=self.tls_dir, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise BrokerError(f"openssl {' '.join(step[:2])} failed making the test certificates: {result.stderr}")
 
     def _write_config(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -216,8 +364,13 @@ class LocalKafka:
         if (self.state_dir / "data" / "meta.properties").exists():
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        scram: list[str] = []
+        if self.sasl_ssl_port:
+            for mechanism in ("SCRAM-SHA-512", "SCRAM-SHA-256"):
+                for user, password in self.scram_users.items():
+                    scram += ["--add-scram", f"{mechanism}=[name={user},password={password}]"]
         result = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), *scram),
             capture_output=True,
             text=True,
             check=False,
@@ -232,6 +385,8 @@ class LocalKafka:
         fetch_jars()
         if not self.controller_port:
             self.controller_port = free_port()
+        if self.sasl_ssl_port:
+            self._make_tls_material()
         config = self._write_config()
         self._format_storage(config)
         log = self.log_file.open("ab")
@@ -366,16 +521,19 @@ def _wait_gone(pid: int, process: subprocess.Popen[bytes] | None, timeout: float
 
 def _from_environment() -> LocalKafka:
     state_dir = Path(os.environ.get("KAFKA_STATE_DIR", DEFAULT_STATE_DIR))
-    port, controller_port = _saved_ports(state_dir)
-    return LocalKafka(state_dir=state_dir, port=port, controller_port=controller_port)
+    port, controller_port, sasl_ssl_port = _saved_ports(state_dir)
+    broker = LocalKafka(state_dir=state_dir, port=port, controller_port=controller_port, sasl_ssl_port=sasl_ssl_port)
+    if os.environ.get("KAFKA_SASL_SSL", "") not in ("", "0") and not broker.sasl_ssl_port:
+        broker.sasl_ssl_port = free_port()
+    return broker
 
 
-def _saved_ports(state_dir: Path) -> tuple[int, int]:
+def _saved_ports(state_dir: Path) -> tuple[int, int, int]:
     """The ports of the last `up` in this state dir (the formatted storage remembers its controller)."""
     with contextlib.suppress(OSError, ValueError):
-        port, controller_port = (state_dir / "broker.ports").read_text().split()
-        return int(port), int(controller_port)
-    return 9092, 0
+        port, controller_port, sasl_ssl_port = (state_dir / "broker.ports").read_text().split()
+        return int(port), int(controller_port), int(sasl_ssl_port)
+    return 9092, 0, 0
 
 
 @contextlib.contextmanager
@@ -409,11 +567,19 @@ def main(argv: list[str]) -> int:
                 broker.controller_port = free_port()
             started = time.monotonic()
             broker.start()
-            (broker.state_dir / "broker.ports").write_text(f"{broker.port} {broker.controller_port}")
+            (broker.state_dir / "broker.ports").write_text(
+                f"{broker.port} {broker.controller_port} {broker.sasl_ssl_port}"
+            )
             print(
                 f"kafka: Apache Kafka {kafka_version()} ready at {broker.bootstrap} "
                 f"in {time.monotonic() - started:.1f}s (pid {_read_pid(broker.pid_file)}, log {broker.log_file})"
             )
+            if broker.sasl_ssl_port:
+                users = ", ".join(f"{u}/{p}" for u, p in broker.scram_users.items())
+                print(
+                    f"kafka: SASL_SSL (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) at {broker.sasl_ssl_bootstrap}; "
+                    f"throwaway users {users}; CA certificate {broker.ca_file}"
+                )
         elif command == "down":
             pid = _read_pid(broker.pid_file)
             broker.stop()
