@@ -1,9 +1,9 @@
 """The exceptions of the transforms library, one root for all:
 
-    TransformsError
-    ├── ConfigError        the chain's configuration is invalid (every problem, listed at once)
-    ├── DataError          a transform cannot handle a record's content (Connect's DataException)
-    └── TransformError     a stage of the chain failed on a record; wraps the cause, names the stage
+TransformsError
+├── ConfigError        the chain's configuration is invalid (every problem, listed at once)
+├── DataError          a transform cannot handle a record's content (Connect's DataException)
+└── TransformError     a stage of the chain failed on a record; wraps the cause, names the stage
 """
 
 from __future__ import annotations
