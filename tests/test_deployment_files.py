@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
 import httpx
+import yaml
 
 from python_router.binding import deployment_properties_for
 from scripts.local_kafka import kafka_version
