@@ -14,8 +14,8 @@ from typing import Any, Literal, NamedTuple
 
 from python_router.kafka_config import ClientSettingError, ClientSettings, client_settings
 from python_router.secrets import mask, mask_value, scrub, secret_values
+from transforms import parse_properties
 from transforms.errors import ConfigError
-from transforms.properties import parse_properties
 
 # Property names, spelled once, as a user writes them (`app.python-router.<name>=...` in SCDF).
 BINDINGS = "spring.cloud.stream.bindings"
