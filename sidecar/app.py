@@ -1,0 +1,82 @@
+"""`create_app`: the sidecar's FastAPI application, assembled from its parts."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from prometheus_client import CollectorRegistry
+
+from .actuator import actuator_router
+from .chain import RoutingChain
+from .docs import install_docs
+from .info import AppInfo
+from .limits import RequestSizeLimit
+from .metrics import HttpMetrics, HttpMetricsMiddleware
+from .probe import PumpProbe
+from .problems import install_problem_handlers
+from .route import route_router
+from .schemas import COMPONENTS
+from .settings import SidecarSettings
+from .state import SidecarState
+
+_DESCRIPTION: Final = """Routes timestamps to the `even` or `odd` binding, over a Kafka Connect-style
+transform chain. `POST /route` tells what the chain does with a record, without Kafka; `/actuator/*` is
+Spring Boot's actuator (health, probes, info, Prometheus metrics). Interactive docs: /docs."""
+
+
+def create_app(
+    chain: RoutingChain | None,
+    *,
+    info: AppInfo | None = None,
+    settings: SidecarSettings | None = None,
+    registry: CollectorRegistry | None = None,
+    probe: PumpProbe | None = None,
+) -> FastAPI:
+    """The sidecar app over `chain` (a `transforms.Chain`; None until it is loaded, see `set_chain`).
+
+    `registry` is where the HTTP metrics go; pass the one the pump registers its metrics in (or
+    `prometheus_client.REGISTRY` for the process metrics too) so that /actuator/prometheus shows them all.
+    The default is a fresh registry. `probe` attaches a consume loop's health (see PumpProbe).
+    """
+    settings = settings or SidecarSettings()
+    info = info or AppInfo()
+    registry = registry if registry is not None else CollectorRegistry()
+    state = SidecarState(chain, info, settings, probe)
+    metrics = HttpMetrics(registry)
+
+    app = FastAPI(
+        title=info.name,
+        version=info.version,
+        description=_DESCRIPTION,
+        docs_url=None,  # served by install_docs, with local assets
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.sidecar = state
+    install_problem_handlers(app)
+    app.include_router(actuator_router(state, registry))
+    if settings.route_enabled:
+        app.include_router(route_router(state, metrics))
+    install_docs(app)
+    # Added last = outermost: the metrics time everything, the size limit's refusals included.
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_size)
+    app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
+
+    def openapi() -> dict[str, Any]:
+        # The bodies are parsed by hand (wire.py) for speed, so their schemas are added here, by name.
+        if app.openapi_schema is None:
+            document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            document.setdefault("components", {}).setdefault("schemas", {}).update(COMPONENTS)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def set_chain(app: FastAPI, chain: RoutingChain | None) -> None:
+    """Load (or replace) the chain of an app made by `create_app`; readiness turns UP once it is there."""
+    state: SidecarState = app.state.sidecar
+    state.set_chain(chain)

@@ -1,0 +1,57 @@
+"""The request body size limit (`server.max-request-size`), enforced before a body is buffered."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .problems import HttpProblem, problem_response
+from .settings import MAX_REQUEST_SIZE
+
+
+class RequestSizeLimit:
+    """ASGI middleware: 413 for a body over `max_bytes`, at once when Content-Length says so, else as soon
+    as the streamed (chunked) body passes the limit, so an oversized body is never held in memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            response = problem_response(413, self._message(declared), scope.get("path", ""))
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Raised inside the handler's body read: the problem handler answers 413.
+                    raise HttpProblem(413, self._message(received, streamed=True))
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _message(self, size: int, *, streamed: bool = False) -> str:
+        amount = f"more than {self.max_bytes} bytes" if streamed else f"{size} bytes"
+        return (
+            f"The request body is {amount}, over the limit of {self.max_bytes} bytes "
+            f"({MAX_REQUEST_SIZE}). Send fewer records per batch, or raise {MAX_REQUEST_SIZE}."
+        )
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the HTTP server itself refuses a malformed Content-Length
+    return None

@@ -1,0 +1,80 @@
+"""Reading the sidecar's settings from Spring-style properties."""
+
+import pytest
+
+from sidecar import SidecarSettings
+from transforms.errors import ConfigError
+
+
+def test_defaults() -> None:
+    default = SidecarSettings.from_properties({})
+    assert default == SidecarSettings()
+    assert (default.port, default.host, default.max_request_size) == (8080, "0.0.0.0", 1024 * 1024)
+    assert default.liveness_timeout_s == 60.0
+    assert default.route_enabled is True
+    assert default.exposed == {"health", "info", "prometheus"}
+
+
+def test_server_port_and_address() -> None:
+    read = SidecarSettings.from_properties({"server.port": "20001", "server.address": "127.0.0.1"})
+    assert (read.port, read.host) == (20001, "127.0.0.1")
+    assert SidecarSettings.from_properties({"server.port": "0"}).port == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "size"), [("4MB", 4 * 1024**2), ("512KB", 512 * 1024), ("2048", 2048), ("1gb", 1024**3)]
+)
+def test_max_request_size_takes_springs_data_size(raw: str, size: int) -> None:
+    assert SidecarSettings.from_properties({"server.max-request-size": raw}).max_request_size == size
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [("60s", 60), ("2m", 120), ("90000ms", 90), ("PT1M30S", 90), ("1h", 3600)])
+def test_liveness_timeout_takes_springs_duration(raw: str, seconds: float) -> None:
+    assert SidecarSettings.from_properties({"python-router.liveness.timeout": raw}).liveness_timeout_s == seconds
+
+
+@pytest.mark.parametrize(
+    ("include", "exclude", "exposed"),
+    [
+        ("health", "", {"health"}),
+        ("*", "", {"health", "info", "prometheus"}),
+        ("*", "prometheus", {"health", "info"}),
+        ("health, info, env, beans", "", {"health", "info"}),  # ids this app lacks are ignored, as in Spring
+        ("health,info,prometheus", "*", set()),
+    ],
+)
+def test_exposure_include_and_exclude(include: str, exclude: str, exposed: set[str]) -> None:
+    read = SidecarSettings.from_properties(
+        {"management.endpoints.web.exposure.include": include, "management.endpoints.web.exposure.exclude": exclude}
+    )
+    assert read.exposed == exposed
+
+
+def test_route_can_be_turned_off() -> None:
+    assert SidecarSettings.from_properties({"python-router.route.enabled": "false"}).route_enabled is False
+
+
+def test_every_invalid_value_is_reported_at_once_in_connects_wording() -> None:
+    with pytest.raises(ConfigError) as raised:
+        SidecarSettings.from_properties(
+            {
+                "server.port": "80800",
+                "server.max-request-size": "lots",
+                "python-router.liveness.timeout": "60",
+                "python-router.route.enabled": "yes",
+            }
+        )
+    assert raised.value.problems == (
+        "Invalid value 80800 for configuration server.port: "
+        "Value must be a TCP port number from 0 to 65535 (0 picks a free port).",
+        "Invalid value lots for configuration server.max-request-size: "
+        "Value must be a size such as 1048576, 512KB or 4MB (Spring's DataSize syntax).",
+        "Invalid value 60 for configuration python-router.liveness.timeout: Value must be at least 1s, or the app "
+        "would be restarted between two polls (a bare number is milliseconds, as in Spring: write 60s for a minute).",
+        "Invalid value yes for configuration python-router.route.enabled: Value must be true or false.",
+    )
+
+
+def test_a_too_small_request_size_is_refused() -> None:
+    with pytest.raises(ConfigError, match="at least 1024 bytes"):
+        SidecarSettings.from_properties({"server.max-request-size": "100B"})
