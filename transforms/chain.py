@@ -3,13 +3,12 @@ an immutable sequence of stages that turns one record into a record or nothing."
 
 from __future__ import annotations
 
-import difflib
 import os
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from transforms.config import ConfigSpec, Type, invalid_value, missing_value, parse_value, show, unknown_keys
+from transforms.config import ConfigSpec, Type, closest, invalid_value, missing_value, parse_value, show, unknown_keys
 from transforms.error_policy import ErrorPolicy, parse_error_policy
 from transforms.errors import ConfigError, DataError, Failure, TransformError
 from transforms.plugin import Predicate, Transformation
@@ -208,10 +207,12 @@ class _Builder:
         spec: ConfigSpec = cls.CONFIG
         declared = [name for name in spec.names() if name not in IMPLICIT_KEYS]
         config_props = {k: v for k, v in own.items() if k not in IMPLICIT_KEYS}
-        skip = {k for k in config_props if prefix + k in self.unresolved}
-        config, problems = spec.validate({k: v for k, v in config_props.items() if k not in skip}, prefix=prefix)
+        skip = {k.removeprefix(prefix) for k in self.unresolved if k.startswith(prefix)} - set(IMPLICIT_KEYS)
+        config, problems = spec.validate(config_props, prefix=prefix)
         problems = [p for p in problems if not any(f'"{prefix}{k}"' in p for k in skip)]
-        problems += unknown_keys(declared, [k for k in config_props if k not in declared], prefix)
+        problems += unknown_keys(
+            declared, [k for k in config_props if k not in declared and k not in skip], prefix, type_name
+        )
         self.problems.extend(problems)
         if problems or skip:
             return None
@@ -272,7 +273,7 @@ def _undeclared(alias: str, declared: Sequence[str]) -> str:
     message = f"there is no predicate {alias} in {PREDICATES}"
     if declared:
         message += f" (declared: {show(list(declared))})"
-        close = difflib.get_close_matches(alias, declared, n=1)
+        close = closest(alias, declared)
         if close:
             message += f"; did you mean {close[0]}?"
     else:

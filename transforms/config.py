@@ -243,20 +243,36 @@ class ConfigSpec:
         return Config(values, prefix=prefix), problems
 
 
-def unknown_keys(declared: Sequence[str], given: Sequence[str], prefix: str) -> list[str]:
-    """A problem for every given key the spec does not declare, with the closest declared names."""
+def closest(word: str, candidates: Sequence[str], cutoff: float = 0.6) -> list[str]:
+    """The candidates nearest to `word` (difflib's ratio), ties included, at most three: "did you mean"."""
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, word, c).ratio(), c) for c in candidates), key=lambda sc: (-sc[0], sc[1])
+    )
+    scored = [(score, c) for score, c in scored if score >= cutoff]
+    if not scored:
+        return []
+    best = scored[0][0]
+    return [c for score, c in scored[:3] if score >= best - 0.02]
+
+
+def unknown_keys(declared: Sequence[str], given: Sequence[str], prefix: str, owner: str) -> list[str]:
+    """A problem for every given key that `owner` (a type name, say) does not declare, with the closest ones.
+
+    Connect only logs unused keys; here a misspelt optional key would silently keep its default, so it
+    is an error.
+    """
     problems = []
     for name in given:
         if name in declared:
             continue
-        message = f'Unknown configuration "{prefix}{name}": it is not a key of this type.'
-        close = difflib.get_close_matches(name, declared, n=3)
+        message = f'Unknown configuration "{prefix}{name}": it is not a key of {owner}.'
+        close = closest(name, declared)
         if close:
             message += " Did you mean " + " or ".join(f'"{prefix}{c}"' for c in close) + "?"
         elif declared:
             message += " Its keys are: " + ", ".join(prefix + d for d in declared) + "."
         else:
-            message += " This type takes no configuration; remove the key."
+            message += f" {owner} takes no configuration; remove the key."
         problems.append(message)
     return problems
 

@@ -90,7 +90,7 @@ def parse_error_policy(
     config, problems = ErrorPolicy.SPEC.validate(properties, prefix="")
     declared = [name.removeprefix(PREFIX) for name in ErrorPolicy.SPEC.names()]
     given = [key.removeprefix(PREFIX) for key in properties if key.startswith(PREFIX)]
-    problems += unknown_keys(declared, given, PREFIX)
+    problems += unknown_keys(declared, given, PREFIX, "error handling")
     dead_letter_topic = config.get("errors.deadletterqueue.topic.name")
     if input_topic is not None and dead_letter_topic == input_topic:
         problems.append(

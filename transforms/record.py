@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 Header = tuple[str, bytes]
@@ -30,7 +30,47 @@ class Record:
 
     def with_(self, **changes: Any) -> Record:
         """A copy with `changes` applied; the original is untouched."""
-        return replace(self, **changes)
+        if type(self) is not Record:
+            return replace(self, **changes)
+        unknown = changes.keys() - _FIELD_NAMES
+        if unknown:
+            raise TypeError(
+                f"Record has no field {', '.join(sorted(unknown))}; its fields are {', '.join(_FIELD_NAMES)}"
+            )
+        copy = _new_record(Record)
+        for name, get, set_ in _SLOTS:
+            set_(copy, changes[name] if name in changes else get(self))
+        return copy
+
+    # The chain's hot path changes one field per stage. dataclasses.replace re-runs the frozen __init__
+    # (about 5 us a copy here); writing the slots through their descriptors is about ten times cheaper.
+    def with_topic(self, topic: str) -> Record:
+        """A copy on another topic (a fast `with_(topic=...)`)."""
+        if type(self) is not Record:
+            return replace(self, topic=topic)
+        copy = _new_record(Record)
+        _set_topic(copy, topic)
+        _set_value(copy, self.value)
+        _set_key(copy, self.key)
+        _set_headers(copy, self.headers)
+        _set_partition(copy, self.partition)
+        _set_offset(copy, self.offset)
+        _set_timestamp(copy, self.timestamp)
+        return copy
+
+    def with_value(self, value: bytes | None) -> Record:
+        """A copy with another value (a fast `with_(value=...)`)."""
+        if type(self) is not Record:
+            return replace(self, value=value)
+        copy = _new_record(Record)
+        _set_topic(copy, self.topic)
+        _set_value(copy, value)
+        _set_key(copy, self.key)
+        _set_headers(copy, self.headers)
+        _set_partition(copy, self.partition)
+        _set_offset(copy, self.offset)
+        _set_timestamp(copy, self.timestamp)
+        return copy
 
     def header(self, key: str) -> bytes | None:
         """The last value of header `key` (Kafka's `lastHeader`), or None."""
@@ -38,3 +78,12 @@ class Record:
             if name == key:
                 return value
         return None
+
+
+_new_record = object.__new__
+_FIELD_NAMES = tuple(f.name for f in fields(Record))
+# (name, getter, setter) of each slot: the member descriptors bypass the frozen __setattr__.
+_SLOTS = tuple((name, vars(Record)[name].__get__, vars(Record)[name].__set__) for name in _FIELD_NAMES)
+_set_topic, _set_value, _set_key, _set_headers, _set_partition, _set_offset, _set_timestamp = (
+    setter for _, _, setter in _SLOTS
+)

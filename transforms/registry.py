@@ -3,13 +3,13 @@ installed through an entry point, or a dotted Python path; an unknown name gets 
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Literal
 
 from transforms.builtin import CONNECT_PACKAGES, PREDICATES, TRANSFORMATIONS
+from transforms.config import closest
 from transforms.plugin import Predicate, Transformation
 
 Kind = Literal["transformation", "predicate"]
@@ -90,7 +90,7 @@ def _from_dotted_path(name: str) -> object | None:
 
 def _not_found(kind: Kind, name: str) -> str:
     names = sorted({*builtins(kind), *plugin_names(kind)})
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    close = closest(name, names, cutoff=0.5)
     by_case = [n for n in names if n.lower() == name.lower() and n not in close]
     close = by_case + close
     message = f"Class {name} could not be found."

@@ -42,4 +42,4 @@ class RegexRouter(Transformation):
                 f"RegexRouter turned topic {record.topic!r} into an empty topic name "
                 f"(regex {self._regex.pattern!r}); change the replacement so it always names a topic"
             )
-        return record.with_(topic=topic)
+        return record.with_topic(topic)

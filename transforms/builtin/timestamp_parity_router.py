@@ -98,9 +98,9 @@ class TimestampParityRouter(Transformation):
             # Days 29-31 need the calendar (is there a 02/30?): leave those to the full path.
             if match is not None and (self._day_group is None or match.group(self._day_group) <= b"28"):
                 odd = match.group(seconds_group)[-1] & 1  # ASCII digits: the byte's parity is the digit's
-                return record.with_(topic=self._odd if odd else self._even)
+                return record.with_topic(self._odd if odd else self._even)
         odd = (self.epoch_millis(value) // self._unit_millis) & 1
-        return record.with_(topic=self._odd if odd else self._even)
+        return record.with_topic(self._odd if odd else self._even)
 
     def epoch_millis(self, value: bytes) -> int:
         """The timestamp `value` denotes, in milliseconds since the epoch; raises DataError if none."""

@@ -49,4 +49,4 @@ class TimestampRouter(Transformation):
             ) from None
         formatted = self._timestamp_format.format(moment)
         topic = self._topic_format.replace("${topic}", record.topic).replace("${timestamp}", formatted)
-        return record.with_(topic=topic)
+        return record.with_topic(topic)

@@ -96,6 +96,6 @@ class ValueTemplate(Transformation):
             return record
         if self._affix is not None:
             prefix, suffix = self._affix
-            return record.with_(value=prefix + value + suffix)
+            return record.with_value(prefix + value + suffix)
         rendered = b"".join(part if isinstance(part, bytes) else part(record) for part in self._parts)
-        return record.with_(value=rendered)
+        return record.with_value(rendered)
