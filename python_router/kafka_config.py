@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Literal
 
 from kafka.codec import has_gzip, has_lz4, has_snappy, has_zstd
@@ -61,7 +62,7 @@ def client_settings(
     `configuration` applies to every client (Spring's `binder.configuration.*`); `consumer` and
     `producer` override it for one role (Spring's `binder.consumerProperties.*`/`producerProperties.*`).
     Raises ClientSettingError for a malformed value, or for a setting kafka-python cannot honour where
-    ignoring it would weaken security (a JKS store, Kerberos, Java cipher names).
+    ignoring it would weaken security (a JKS store, Kerberos, a cipher list).
     """
     role_configs: dict[Role, dict[str, str]] = {
         "consumer": {**configuration, **(consumer or {})},
@@ -88,9 +89,9 @@ def client_settings(
             if spec is not None and role not in spec.roles:
                 ignored.setdefault(key, Ignored(key, f"not a {role} setting (it applies to {_roles(spec)})"))
     return ClientSettings(
-        consumer=kwargs["consumer"],
-        producer=kwargs["producer"],
-        admin=kwargs["admin"],
+        consumer=MappingProxyType(kwargs["consumer"]),
+        producer=MappingProxyType(kwargs["producer"]),
+        admin=MappingProxyType(kwargs["admin"]),
         ignored=tuple(sorted(ignored.values(), key=lambda item: item.key)),
     )
 
