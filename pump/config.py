@@ -1,0 +1,147 @@
+"""The pump's settings as plain values (the entry point resolves Spring properties into them), and the
+throughput-tuned kafka-python defaults that properties override."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+# All three clients: give up bootstrapping after 10 s (not 30), so that the pump reports the broker away,
+# and notices a stop request, sooner; it retries with backoff anyway.
+CLIENT_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType({"bootstrap_timeout_ms": 10_000})
+
+# Measured on the 2-core development machine (bench/pump_rate.py, README "pump"): a poll of 500 records
+# is big enough to amortise the per-batch flush and commit round trips, small enough to finish well inside
+# max_poll_interval_ms; a fetch waits up to 100 ms for 64 KiB so an idle-ish input does not spin.
+CONSUMER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "max_poll_records": 500,
+        "fetch_min_bytes": 64 * 1024,
+        "fetch_max_wait_ms": 100,
+        "max_partition_fetch_bytes": 1024 * 1024,
+    }
+)
+
+# acks=all and idempotence are kafka-python 3's defaults, stated here so no override weakens them by
+# accident. No compression: the loop is CPU-bound on small records, and the broker is local to the pod's
+# network. A record up to the broker's default message.max.bytes (1 MiB) must fit, with some room for the
+# dead-letter context headers, hence max_request_size above the 1 MiB default.
+PRODUCER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 10,
+        "batch_size": 128 * 1024,
+        "compression_type": None,
+        "max_request_size": 2 * 1024 * 1024,
+        "max_block_ms": 10_000,
+    }
+)
+
+# What the at-least-once loop cannot work without; an override of these is refused with a message.
+CONSUMER_REQUIRED: Final[Mapping[str, Any]] = MappingProxyType({"enable_auto_commit": False})
+
+
+@dataclass(frozen=True, slots=True)
+class PumpConfig:
+    """Everything the pump needs, as plain values.
+
+    `client` holds kafka-python keyword arguments for all three clients (bootstrap servers, security,
+    client id); `consumer`, `producer` and `admin` add to or override them per client (tuning from
+    properties). All are already mapped by the caller. The pump lays them over CONSUMER_DEFAULTS /
+    PRODUCER_DEFAULTS and adds what it owns (group id, offset reset, no auto-commit).
+
+    >>> PumpConfig(group_id="recipe", input_topic="timeDest", output_topics=("evenDest", "oddDest"),
+    ...            client={"bootstrap_servers": ["localhost:9092"]}).start_offset
+    'earliest'
+    """
+
+    group_id: str
+    input_topic: str
+    output_topics: tuple[str, ...]
+    client: Mapping[str, Any] = field(default_factory=dict)
+    consumer: Mapping[str, Any] = field(default_factory=dict)
+    producer: Mapping[str, Any] = field(default_factory=dict)
+    admin: Mapping[str, Any] = field(default_factory=dict)
+    # SCDF's startOffset: where a group with no committed offset starts.
+    start_offset: Literal["earliest", "latest"] = "earliest"
+    # Spring Cloud Stream's binder topic provisioning.
+    auto_create_topics: bool = True
+    min_partition_count: int = 1
+    replication_factor: int = -1  # -1: the broker's default.replication.factor
+    # How long one poll waits for records: bounds how soon a stop request is noticed when idle.
+    poll_timeout_ms: int = 500
+    # How long to wait for the broker to acknowledge a batch before giving up, rewinding and retrying.
+    ack_timeout_s: float = 30.0
+    # Whole shutdown budget after SIGTERM: finish the batch, flush, commit, leave the group.
+    shutdown_timeout_s: float = 20.0
+    # Backoff between retries of a batch the broker or the sidecar could not take (doubling, capped).
+    retry_backoff_s: float = 0.2
+    retry_backoff_max_s: float = 10.0
+    # With an idle input, ask the broker something this often, so that health notices it going away.
+    broker_probe_interval_s: float = 10.0
+    # The `__connect.errors.connector.name` and `.task.id` of dead letters: the app and its instance.
+    app_name: str = "python-router"
+    instance_index: int = 0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.group_id:
+            problems.append("group_id is empty: set spring.cloud.stream.bindings.input.group")
+        if not self.input_topic:
+            problems.append("input_topic is empty: set spring.cloud.stream.bindings.input.destination")
+        if self.start_offset not in ("earliest", "latest"):
+            problems.append(f"start_offset is {self.start_offset!r}: use 'earliest' or 'latest'")
+        if self.replication_factor == 0 or self.replication_factor < -1:
+            problems.append(
+                f"replication_factor is {self.replication_factor}: use -1 (the broker's default) or at least 1"
+            )
+        for name in ("poll_timeout_ms", "ack_timeout_s", "shutdown_timeout_s", "retry_backoff_s"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} is {getattr(self, name)}: it must be positive")
+        if problems:
+            raise ValueError("Invalid pump configuration: " + "; ".join(problems) + ".")
+
+    @property
+    def partitions(self) -> int:
+        """Partitions of a topic the pump creates (Spring's minPartitionCount, at least 1)."""
+        return max(self.min_partition_count, 1)
+
+    @property
+    def brokers(self) -> str:
+        """The bootstrap servers, for health details and messages."""
+        servers = {**self.client, **self.consumer}.get("bootstrap_servers", "localhost:9092")
+        return servers if isinstance(servers, str) else ",".join(servers)
+
+    def consumer_configs(self) -> dict[str, Any]:
+        """The consumer's kafka-python kwargs: defaults, then `client` and `consumer`, then what the pump owns."""
+        return {
+            **CLIENT_DEFAULTS,
+            **CONSUMER_DEFAULTS,
+            **self.client,
+            **self.consumer,
+            **CONSUMER_REQUIRED,
+            "group_id": self.group_id,
+            "auto_offset_reset": self.start_offset,
+        }
+
+    def producer_configs(self) -> dict[str, Any]:
+        return {**CLIENT_DEFAULTS, **PRODUCER_DEFAULTS, **self.client, **self.producer}
+
+    def admin_configs(self) -> dict[str, Any]:
+        return {**CLIENT_DEFAULTS, **self.client, **self.admin}
+
+
+def consumer_group(input_group: str | None, stream_name: str | None, app_name: str | None) -> str:
+    """The consumer group: `spring.cloud.stream.bindings.input.group`, else the stream's name
+    (`spring.cloud.dataflow.stream.name`), else the app's (`spring.application.name`), else python-router.
+
+    >>> consumer_group(None, "recipe", "python-router")
+    'recipe'
+    """
+    for candidate in (input_group, stream_name, app_name):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    return "python-router"

@@ -1,0 +1,81 @@
+"""Kafka Connect's error reporters for a failed record: the dead-letter headers (`__connect.errors.*`) and the
+error log line (`errors.log.enable`, `errors.log.include.messages`).
+
+The dead letter is the original record, untouched (key, value, headers, timestamp); with
+`errors.deadletterqueue.context.headers.enable=true` Connect's context headers are added, each replacing a
+header of the same name the record may already carry (from an earlier trip through a dead-letter queue).
+`connector.name` is the app's name and `task.id` its SCDF instance index.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Final
+
+from transforms.errors import Failure
+from transforms.record import Header, Record
+from transforms.value_preview import preview
+
+PREFIX: Final = "__connect.errors."
+ORIGINAL_TOPIC: Final = PREFIX + "topic"
+ORIGINAL_PARTITION: Final = PREFIX + "partition"
+ORIGINAL_OFFSET: Final = PREFIX + "offset"
+CONNECTOR_NAME: Final = PREFIX + "connector.name"
+TASK_ID: Final = PREFIX + "task.id"
+STAGE: Final = PREFIX + "stage"
+CLASS_NAME: Final = PREFIX + "class.name"
+EXCEPTION_CLASS_NAME: Final = PREFIX + "exception.class.name"
+EXCEPTION_MESSAGE: Final = PREFIX + "exception.message"
+EXCEPTION_STACKTRACE: Final = PREFIX + "exception.stacktrace"
+
+log = logging.getLogger("pump.errors")
+
+
+def dead_letter_headers(
+    original: Record, failure: Failure, *, connector: str, task: int, context: bool
+) -> list[tuple[str, bytes]]:
+    """The dead letter's headers: the original's, plus Connect's context headers when `context` is set."""
+    headers = _sendable(original.headers)
+    if not context:
+        return headers
+    added = [
+        (ORIGINAL_TOPIC, original.topic),
+        (ORIGINAL_PARTITION, str(-1 if original.partition is None else original.partition)),
+        (ORIGINAL_OFFSET, str(-1 if original.offset is None else original.offset)),
+        (CONNECTOR_NAME, connector),
+        (TASK_ID, str(task)),
+        (STAGE, failure.stage),
+        (CLASS_NAME, failure.class_name),
+        (EXCEPTION_CLASS_NAME, failure.exception_class),
+        (EXCEPTION_MESSAGE, failure.message),
+    ]
+    if failure.stacktrace:
+        added.append((EXCEPTION_STACKTRACE, failure.stacktrace))
+    replaced = {name for name, _ in added}
+    return [(n, v) for n, v in headers if n not in replaced] + [(n, v.encode()) for n, v in added]
+
+
+def log_failure(record: Record, failure: Failure, *, include_messages: bool, action: str) -> None:
+    """Connect's LogReporter: one ERROR line saying where, why, and (when asked) the record's content."""
+    where = f"topic='{record.topic}', partition={record.partition}, offset={record.offset}"
+    where += f", timestamp={record.timestamp}"
+    if include_messages:
+        header_names = ", ".join(name for name, _ in record.headers)
+        where += f", key={preview(record.key)}, value={preview(record.value)}, headers=[{header_names}]"
+    log.error(
+        "Error encountered executing stage '%s' with alias '%s' and class '%s', "
+        "where consumed record is {%s}: %s: %s. %s",
+        failure.stage,
+        failure.alias,
+        failure.class_name,
+        where,
+        failure.exception_class,
+        failure.message,
+        action,
+    )
+
+
+def _sendable(headers: Sequence[Header]) -> list[tuple[str, bytes]]:
+    # kafka-python cannot send a null header value; an empty one is the closest it can write.
+    return [(name, value if value is not None else b"") for name, value in headers]

@@ -1,0 +1,74 @@
+"""The pump's exceptions, one root for all:
+
+PumpError
+├── RecordFailed           errors.tolerance=none and a record failed: the pump stopped at it (exit 1)
+├── TopicsMissing          a topic is missing and spring.cloud.stream.kafka.binder.autoCreateTopics=false
+├── TopicsNotCreated       the broker refused to create a missing topic (replication factor, ACLs, ...)
+└── Unavailable            something the loop needs is away; retried with backoff, never escapes run()
+    ├── BrokerUnavailable      Kafka did not acknowledge, commit or answer in time
+    └── ClassifierUnavailable  the sidecar's /route/batch did not answer (remote mode)
+"""
+
+from __future__ import annotations
+
+from transforms.errors import Failure
+
+
+class PumpError(Exception):
+    """Root of every error the pump raises."""
+
+
+class RecordFailed(PumpError):
+    """A record failed with `errors.tolerance=none`: everything before it is produced and committed, and the
+    committed offset is the failed record's own, so a restart resumes at it. The message is one line."""
+
+    def __init__(self, topic: str, partition: int, offset: int, failure: Failure) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.failure = failure
+        where = f"'{failure.alias}' ({failure.class_name})" if failure.alias else f"({failure.class_name})"
+        super().__init__(
+            f"Stopped at record {topic}-{partition}@{offset}: {failure.stage} stage {where} failed: "
+            f"{failure.exception_class}: {failure.message}. Nothing from this record on is committed, so a "
+            "restart resumes here; fix the record or the chain, or set errors.tolerance=all (with "
+            "errors.deadletterqueue.topic.name) to dead-letter such records and go on."
+        )
+
+
+class TopicsMissing(PumpError):
+    """Topics the pump needs do not exist, and it may not create them."""
+
+    def __init__(self, topics: list[str]) -> None:
+        self.topics = topics
+        names = ", ".join(topics)
+        super().__init__(
+            f"Topic(s) {names} do not exist and spring.cloud.stream.kafka.binder.autoCreateTopics=false: "
+            "create them (kafka-topics.sh --create ...), or set "
+            "spring.cloud.stream.kafka.binder.autoCreateTopics=true to let the app create them."
+        )
+
+
+class TopicsNotCreated(PumpError):
+    """The broker refused to create missing topics; the message gives its reason for each."""
+
+    def __init__(self, reasons: dict[str, str]) -> None:
+        self.reasons = reasons
+        listed = "; ".join(f"{topic}: {reason}" for topic, reason in reasons.items())
+        super().__init__(
+            f"Could not create topic(s): {listed}. Check spring.cloud.stream.kafka.binder.replicationFactor "
+            "and minPartitionCount (and errors.deadletterqueue.topic.replication.factor for the dead-letter "
+            "topic) against the cluster, and that the app may create topics; or create them beforehand."
+        )
+
+
+class Unavailable(PumpError):
+    """Something the loop depends on is away for now; the batch in hand is retried, nothing is committed."""
+
+
+class BrokerUnavailable(Unavailable):
+    """Kafka did not acknowledge the batch, accept the commit, or answer, in time."""
+
+
+class ClassifierUnavailable(Unavailable):
+    """The remote classifier (the sidecar's POST /route/batch) cannot be reached or is not ready."""

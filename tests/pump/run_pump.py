@@ -1,0 +1,71 @@
+"""Run one pump in its own process, as the entry point will: the chain from connect-config/router.properties,
+the signal handlers, exit 0 on a clean stop and 1 with the one-line message when a record stops it.
+
+    python tests/pump/run_pump.py --bootstrap 127.0.0.1:9092 --input timeDest --even evenDest --odd oddDest \\
+        --group recipe [--router-url http://127.0.0.1:8080] [--set errors.tolerance=none ...]
+
+On exit it prints the pump's health components as one JSON line on stdout (counts, assignment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from pump import ChainClassifier, Classifier, Pump, PumpConfig, RecordFailed, RemoteClassifier, signals
+from transforms import build_chain, parse_properties
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--input", required=True)
+    parser.add_argument("--even", required=True)
+    parser.add_argument("--odd", required=True)
+    parser.add_argument("--group", required=True)
+    parser.add_argument("--router-url", help="classify through the sidecar's /route/batch (remote mode)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a chain property")
+    parser.add_argument("--partitions", type=int, default=1, help="minPartitionCount of created topics")
+    parser.add_argument("--session-timeout-ms", type=int, default=10_000)
+    parser.add_argument("--shutdown-timeout", type=float, default=20.0)
+    parser.add_argument("--ack-timeout", type=float, default=30.0)
+    parser.add_argument("--instance-index", type=int, default=0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.ERROR)
+
+    properties = parse_properties((ROOT / "connect-config" / "router.properties").read_text())
+    properties.update(item.split("=", 1) for item in args.set)  # type: ignore[misc]
+    bindings = {"input": args.input, "even": args.even, "odd": args.odd}
+    chain = build_chain(properties, bindings=bindings)
+    classifier: Classifier = RemoteClassifier(args.router_url) if args.router_url else ChainClassifier(chain)
+    config = PumpConfig(
+        group_id=args.group,
+        input_topic=args.input,
+        output_topics=(args.even, args.odd),
+        client={"bootstrap_servers": args.bootstrap.split(",")},
+        consumer={"session_timeout_ms": args.session_timeout_ms, "heartbeat_interval_ms": 1000},
+        min_partition_count=args.partitions,
+        shutdown_timeout_s=args.shutdown_timeout,
+        ack_timeout_s=args.ack_timeout,
+        retry_backoff_max_s=2.0,
+        instance_index=args.instance_index,
+    )
+    pump = Pump(config, classifier, chain.errors)
+    signals.install(pump, shutdown_timeout_s=config.shutdown_timeout_s)
+    try:
+        return pump.run()
+    except RecordFailed as failed:
+        print(failed, file=sys.stderr)
+        return 1
+    finally:
+        print(json.dumps(pump.health_components()), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
