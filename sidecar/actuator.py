@@ -82,6 +82,7 @@ def actuator_router(state: SidecarState, registry: CollectorRegistry) -> APIRout
             responses={
                 200: schemas.json_body("HealthComponent", "The component is UP."),
                 404: schemas.problem("No component has that name."),
+                422: schemas.problem("Not a component name."),
                 503: schemas.json_body("HealthComponent", "The component is DOWN or OUT_OF_SERVICE."),
             },
         )

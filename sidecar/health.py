@@ -8,6 +8,7 @@ from typing import Final
 from .chain import RoutingChain, dead_letter_topic
 from .probe import PumpProbe
 from .secrets import mask_secrets
+from .settings import LIVENESS_TIMEOUT
 
 UP: Final = "UP"
 DOWN: Final = "DOWN"
@@ -82,7 +83,7 @@ class Health:
         details["secondsSinceProgress"] = round(idle, 3)
         if idle > self._liveness_timeout_s:
             details["reason"] = (
-                f"The consume loop has made no progress for {idle:.0f}s, over python-router.liveness.timeout "
+                f"The consume loop has made no progress for {idle:.0f}s, over {LIVENESS_TIMEOUT} "
                 f"({self._liveness_timeout_s:g}s)."
             )
             return {"status": DOWN, "details": details}

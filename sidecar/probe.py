@@ -47,7 +47,7 @@ class PumpProbe(Protocol):
         input is not a stuck loop), followed by the produce/flush/commit of what it returned. A loop
         blocked in a flush against an unreachable broker, or in a transform that never returns, makes no
         progress. Liveness (`/actuator/health/liveness`, and so `/actuator/health`) goes DOWN once this
-        exceeds `python-router.liveness.timeout` (default 60s), so Kubernetes restarts the pod.
+        exceeds `router.liveness.timeout` (default 60s), so Kubernetes restarts the pod.
         Use a monotonic clock (time.monotonic()).
         """
         ...

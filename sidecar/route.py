@@ -70,6 +70,12 @@ def route_router(state: SidecarState, metrics: HttpMetrics) -> APIRouter:
         chain, dead_letter_topic = _routing(state)
         media_type = _media_type(request)
         body = await request.body()
+        if media_type is None and not body:
+            raise HttpProblem(
+                400,
+                "The request has no body. Send the value (curl -d '05/17/19 17:56:36' ...), or a JSON record "
+                "with Content-Type: application/json. An empty value is sent as an empty text/plain body.",
+            )
         if media_type is None or media_type in RAW_TYPES:
             record = Record(topic=_raw_topic(state), value=body)
         elif _is_json(media_type):

@@ -15,8 +15,8 @@ from .secrets import mask_value
 SERVER_PORT: Final = "server.port"
 SERVER_ADDRESS: Final = "server.address"
 MAX_REQUEST_SIZE: Final = "server.max-request-size"
-LIVENESS_TIMEOUT: Final = "python-router.liveness.timeout"
-ROUTE_ENABLED: Final = "python-router.route.enabled"
+LIVENESS_TIMEOUT: Final = "router.liveness.timeout"
+ROUTE_ENABLED: Final = "router.route.enabled"
 EXPOSURE_INCLUDE: Final = "management.endpoints.web.exposure.include"
 EXPOSURE_EXCLUDE: Final = "management.endpoints.web.exposure.exclude"
 
@@ -52,9 +52,11 @@ class SidecarSettings:
         Raises ConfigError listing every invalid value, in Kafka Connect's wording."""
         problems: list[str] = []
         defaults = cls()
+        # Spring's relaxed binding: `server.maxRequestSize` and `SERVER.MAX-REQUEST-SIZE` are the same property.
+        relaxed = {_canonical(name): value for name, value in properties.items()}
 
         def read(name: str, parse: Callable[[str], _T], default: _T) -> _T:
-            raw = properties.get(name)
+            raw = relaxed.get(_canonical(name))
             if raw is None:
                 return default
             try:
@@ -68,8 +70,8 @@ class SidecarSettings:
         max_size = read(MAX_REQUEST_SIZE, _parse_request_size, defaults.max_request_size)
         liveness = read(LIVENESS_TIMEOUT, _parse_liveness_timeout, defaults.liveness_timeout_s)
         route = read(ROUTE_ENABLED, _parse_bool, defaults.route_enabled)
-        include = _endpoint_ids(properties.get(EXPOSURE_INCLUDE, DEFAULT_EXPOSURE))
-        exclude = _endpoint_ids(properties.get(EXPOSURE_EXCLUDE, ""))
+        include = _endpoint_ids(relaxed.get(_canonical(EXPOSURE_INCLUDE), DEFAULT_EXPOSURE))
+        exclude = _endpoint_ids(relaxed.get(_canonical(EXPOSURE_EXCLUDE), ""))
         if problems:
             raise ConfigError(problems)
         return cls(
@@ -80,6 +82,10 @@ class SidecarSettings:
             route_enabled=route,
             exposed=frozenset(include - exclude),
         )
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("-", "")
 
 
 # Parsers raise ValueError with the "what to do" half of the message.

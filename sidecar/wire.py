@@ -267,6 +267,8 @@ def _headers(raw: object, index: int | None, problems: list[str]) -> tuple[Heade
 
 
 def _int(value: object, name: str, maximum: int, index: int | None, problems: list[str]) -> int | None:
+    if type(value) is float and value.is_integer():
+        value = int(value)  # JSON Schema's integer: 770.0 is 770
     if type(value) is not int or not 0 <= value <= maximum:
         problems.append(f"{_where(index)}.{name} must be an integer from 0 to {maximum}, not {_shown(value)}.")
         return None

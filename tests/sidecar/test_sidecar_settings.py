@@ -30,7 +30,7 @@ def test_max_request_size_takes_springs_data_size(raw: str, size: int) -> None:
 
 @pytest.mark.parametrize(("raw", "seconds"), [("60s", 60), ("2m", 120), ("90000ms", 90), ("PT1M30S", 90), ("1h", 3600)])
 def test_liveness_timeout_takes_springs_duration(raw: str, seconds: float) -> None:
-    assert SidecarSettings.from_properties({"python-router.liveness.timeout": raw}).liveness_timeout_s == seconds
+    assert SidecarSettings.from_properties({"router.liveness.timeout": raw}).liveness_timeout_s == seconds
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_exposure_include_and_exclude(include: str, exclude: str, exposed: set[s
 
 
 def test_route_can_be_turned_off() -> None:
-    assert SidecarSettings.from_properties({"python-router.route.enabled": "false"}).route_enabled is False
+    assert SidecarSettings.from_properties({"router.route.enabled": "false"}).route_enabled is False
 
 
 def test_every_invalid_value_is_reported_at_once_in_connects_wording() -> None:
@@ -60,8 +60,8 @@ def test_every_invalid_value_is_reported_at_once_in_connects_wording() -> None:
             {
                 "server.port": "80800",
                 "server.max-request-size": "lots",
-                "python-router.liveness.timeout": "60",
-                "python-router.route.enabled": "yes",
+                "router.liveness.timeout": "60",
+                "router.route.enabled": "yes",
             }
         )
     assert raised.value.problems == (
@@ -69,12 +69,23 @@ def test_every_invalid_value_is_reported_at_once_in_connects_wording() -> None:
         "Value must be a TCP port number from 0 to 65535 (0 picks a free port).",
         "Invalid value lots for configuration server.max-request-size: "
         "Value must be a size such as 1048576, 512KB or 4MB (Spring's DataSize syntax).",
-        "Invalid value 60 for configuration python-router.liveness.timeout: Value must be at least 1s, or the app "
+        "Invalid value 60 for configuration router.liveness.timeout: Value must be at least 1s, or the app "
         "would be restarted between two polls (a bare number is milliseconds, as in Spring: write 60s for a minute).",
-        "Invalid value yes for configuration python-router.route.enabled: Value must be true or false.",
+        "Invalid value yes for configuration router.route.enabled: Value must be true or false.",
     )
 
 
 def test_a_too_small_request_size_is_refused() -> None:
     with pytest.raises(ConfigError, match="at least 1024 bytes"):
         SidecarSettings.from_properties({"server.max-request-size": "100B"})
+
+
+def test_names_are_bound_relaxed_as_spring_does() -> None:
+    read = SidecarSettings.from_properties(
+        {
+            "server.maxRequestSize": "2MB",
+            "ROUTER.LIVENESS.TIMEOUT": "90s",
+            "management.endpoints.web.exposure.INCLUDE": "health",
+        }
+    )
+    assert (read.max_request_size, read.liveness_timeout_s, read.exposed) == (2 * 1024**2, 90.0, {"health"})
