@@ -33,19 +33,23 @@ def recipe_records(count: int) -> list[Record]:
     ]
 
 
-def run_once(chain: Chain, records: list[Record]) -> float:
-    """Seconds to apply the chain to every record (the results are kept, as a consumer would use them)."""
+def run_once(chain: Chain, records: list[Record]) -> tuple[float, float]:
+    """CPU and wall seconds to apply the chain to every record (the results are kept, as a consumer would).
+
+    The CPU time is what one core spends, whatever else the machine runs; the wall time also counts the
+    moments other processes held the core.
+    """
     apply = chain.apply
     gc.collect()
     gc.disable()  # the collector's pauses are the allocator's business, not the chain's
     try:
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         results = [apply(record) for record in records]
-        elapsed = time.perf_counter() - started
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     finally:
         gc.enable()
     assert len(results) == len(records) and all(r is not None for r in results)
-    return elapsed
+    return cpu, wall
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     records = recipe_records(args.records)
     run_once(chain, records[: min(len(records), 10_000)])  # warm up
     timings = [run_once(chain, records) for _ in range(args.runs)]
-    best = min(timings)
+    best = min(cpu for cpu, _ in timings)
     rate = args.records / best
     result = {
         "benchmark": "chain.apply, recipe chain in-process",
@@ -73,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         "runs": args.runs,
         "records_per_second": round(rate),
         "microseconds_per_record": round(best / args.records * 1e6, 3),
-        "median_records_per_second": round(args.records / sorted(timings)[len(timings) // 2]),
+        "median_records_per_second": round(args.records / sorted(cpu for cpu, _ in timings)[len(timings) // 2]),
+        "wall_records_per_second": round(args.records / min(wall for _, wall in timings)),
         "goal_records_per_second": GOAL,
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -83,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         verdict = "meets" if rate >= GOAL else "MISSES"
         print(
-            f"{result['config']}: {rate:,.0f} records/s ({result['microseconds_per_record']} us/record), "
+            f"{result['config']}: {rate:,.0f} records/s of one core's CPU time "
+            f"({result['microseconds_per_record']} us/record; wall clock {result['wall_records_per_second']:,}/s), "
             f"best of {args.runs} runs of {args.records:,} records; {verdict} the goal of {GOAL:,}/s"
         )
     return 0

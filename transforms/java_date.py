@@ -33,8 +33,9 @@ SUPPORTED_LETTERS = {
 _JAVA_ONLY_LETTERS = set("GYLwWDFuz")  # valid in Java, not supported here: a clear error instead of a guess
 _NUMERIC = set("yMdHkKhmsS")
 
-# Lenient widths match Java's parser, which ignores the letter count unless fields abut ("yyyyMMdd").
-# Ranges live in the regex itself so the parser needs no per-field range checks on the hot path.
+# Lenient widths match Java's parser, which ignores the letter count unless fields abut ("yyyyMMdd"),
+# where each takes exactly its count of digits. Ranges live in the regex itself, so a match is a valid
+# time of day and month; only days 29-31 need the calendar.
 _LENIENT = {
     "M": rb"(0?[1-9]|1[0-2])",
     "d": rb"(0?[1-9]|[12][0-9]|3[01])",
@@ -45,6 +46,28 @@ _LENIENT = {
     "m": rb"([0-5]?[0-9])",
     "s": rb"([0-5]?[0-9]|60)",  # 60: a leap second, which Java's lenient parser rolls into the next minute
     "S": rb"([0-9]{1,3})",  # for more than 3 letters see _field_regex
+}
+_TWO_DIGITS = {
+    "M": rb"(0[1-9]|1[0-2])",
+    "d": rb"(0[1-9]|[12][0-9]|3[01])",
+    "H": rb"([01][0-9]|2[0-3])",
+    "k": rb"(0[1-9]|1[0-9]|2[0-4])",
+    "K": rb"(0[0-9]|1[01])",
+    "h": rb"(0[1-9]|1[0-2])",
+    "m": rb"([0-5][0-9])",
+    "s": rb"([0-5][0-9]|60)",
+}
+# The same day fields without 29-31: a match of this variant is a real date whatever the month and year.
+_DAYS_TO_28 = {True: rb"(0[1-9]|1[0-9]|2[0-8])", False: rb"(0?[1-9]|1[0-9]|2[0-8])"}
+_RANGES = {
+    "M": (1, 12),
+    "d": (1, 31),
+    "H": (0, 23),
+    "k": (1, 24),
+    "K": (0, 11),
+    "h": (1, 12),
+    "m": (0, 59),
+    "s": (0, 60),
 }
 
 Fields = tuple[int, int, int, int, int, int, int, int]
@@ -131,21 +154,34 @@ class JavaDatePattern:
         year = datetime.now(UTC).year if reference_year is None else reference_year
         self._century_start = year - 80
         parts: list[bytes] = []
+        parts_to_28: list[bytes] = []
         self._groups: list[tuple[str, int]] = []  # (letter, count) per regex group, in order
+        # Whether the regex alone checks every field's range (not so for odd widths such as `MMMMd`).
+        self.regex_checks_ranges = True
         for position, token in enumerate(self._tokens):
             if token.letter is None:
                 parts.append(re.escape(token.literal.encode()))
+                parts_to_28.append(parts[-1])
                 continue
             following = self._tokens[position + 1] if position + 1 < len(self._tokens) else None
             abutting = following is not None and following.letter in _NUMERIC and token.letter in _NUMERIC
-            parts.append(self._field_regex(token.letter, token.count, abutting))
+            part = self._field_regex(token.letter, token.count, abutting)
+            if token.letter in _RANGES and part == rb"([0-9]{%d})" % token.count:
+                self.regex_checks_ranges = False
+            parts.append(part)
+            fixed = abutting and token.count == 2
+            parts_to_28.append(
+                _DAYS_TO_28[fixed] if token.letter == "d" and part in (_LENIENT["d"], _TWO_DIGITS["d"]) else part
+            )
             self._groups.append((token.letter, token.count))
         self.regex: re.Pattern[bytes] = re.compile(b"".join(parts))
+        # Matches only values that are certainly real dates and times: no calendar needed.
+        self.regex_days_to_28: re.Pattern[bytes] = re.compile(b"".join(parts_to_28))
         letters = [letter for letter, _ in self._groups]
+        self.ends_with_seconds = bool(self._tokens) and self._tokens[-1].letter == "s"
         self.has_zone = "Z" in letters or "X" in letters
         # The regex group holding the seconds, for callers that only need their last digit.
         self.seconds_group = letters.index("s") + 1 if "s" in letters else None
-        self.day_group = letters.index("d") + 1 if "d" in letters else None
         # Java reads S as a count of milliseconds: with more than 3 letters it can exceed 999 and carry
         # into the seconds (lenient), so the seconds field alone no longer decides.
         self.millis_may_carry = any(letter == "S" and count > 3 for letter, count in self._groups)
@@ -174,6 +210,8 @@ class JavaDatePattern:
         if letter == "X":
             return rb"(Z|[+-](?:0[0-9]|1[0-8])(?::?[0-5][0-9])?)"
         if abutting:
+            if count == 2 and letter in _TWO_DIGITS:
+                return _TWO_DIGITS[letter]
             return rb"([0-9]{%d})" % count
         if letter == "S" and count > 3:
             return rb"([0-9]{1,%d})" % count
@@ -183,11 +221,16 @@ class JavaDatePattern:
         return self.regex.fullmatch(value)
 
     def fields(self, match: re.Match[bytes]) -> Fields:
-        """The date and time a match denotes; raises ValueError for a day its month doesn't have."""
+        """The date and time a match denotes; raises ValueError for a field out of range (a day its month
+        doesn't have, or, where fields abut with unusual widths, any field)."""
         year, month, day, hour, minute, second, millis, offset = 1970, 1, 1, 0, 0, 0, 0, 0
         pm = False
         twelve_hour = -1
         for (letter, count), text in zip(self._groups, match.groups(), strict=True):
+            if letter in _RANGES and (letter != "M" or count < 3):
+                low, high = _RANGES[letter]
+                if not low <= int(text) <= high:
+                    raise ValueError(f"{SUPPORTED_LETTERS[letter]} {int(text)} is out of range {low}-{high}")
             if letter == "y":
                 year = int(text)
                 if count == 2 and len(text) == 2:

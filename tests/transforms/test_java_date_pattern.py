@@ -97,3 +97,22 @@ def test_bad_patterns(pattern: str, reason: str) -> None:
     with pytest.raises(ValueError) as caught:
         JavaDatePattern(pattern)
     assert str(caught.value) == reason
+
+
+def test_abutting_fields_check_their_ranges() -> None:
+    assert fields("yyyyMMddHHmmss", b"20191345175637") is None
+    assert fields("yyyyMMddHHmmss", b"20190517175699") is None
+
+
+def test_odd_widths_are_checked_after_the_match() -> None:
+    compiled = JavaDatePattern("HHHmm")
+    assert not compiled.regex_checks_ranges
+    with pytest.raises(ValueError, match="hour 0-23 99 is out of range 0-23"):
+        compiled.fields(compiled.match(b"09930"))  # type: ignore[arg-type]
+
+
+def test_days_to_28_variant_matches_only_certain_dates() -> None:
+    compiled = JavaDatePattern("MM/dd/yy HH:mm:ss")
+    assert compiled.regex_days_to_28.fullmatch(b"02/28/19 00:00:00") is not None
+    assert compiled.regex_days_to_28.fullmatch(b"01/29/19 00:00:00") is None
+    assert compiled.regex.fullmatch(b"01/29/19 00:00:00") is not None

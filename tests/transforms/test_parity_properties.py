@@ -13,6 +13,7 @@ from single_stage import BINDINGS, chain_of
 from transforms import ConfigError, DataError, Record, TransformError, build_chain
 from transforms.builtin.timestamp_parity_router import TimestampParityRouter
 from transforms.config import Config
+from transforms.java_date import JavaDatePattern
 from transforms.value_preview import preview
 
 BOUNDED = settings(max_examples=300, deadline=None)
@@ -52,6 +53,20 @@ def test_pattern_is_read_exactly_in_every_unit(moment: datetime, unit: str) -> N
     expected = "odd" if (epoch_millis(moment) // unit_millis) % 2 else "even"
     result = router.apply(Record(topic="t", value=value))
     assert result is not None and result.topic == expected
+
+
+@BOUNDED
+@given(
+    DATETIMES,
+    st.sampled_from(["MM/dd/yy HH:mm:ss", "yyyyMMddHHmmss", "d.M.yyyy H:m:s", "hh:mm:ss a, MMM d yyyy", "HHmmss"]),
+)
+def test_fast_path_agrees_with_the_full_reading(moment: datetime, pattern: str) -> None:
+    router = parity_router(**{"time.date-format": pattern})
+    value = JavaDatePattern(pattern).format(moment).encode()
+    result = router.apply(Record(topic="t", value=value))
+    assert result is not None
+    assert result.topic == ("odd" if (router.epoch_millis(value) // 1000) % 2 else "even")
+    assert result.topic == ("odd" if moment.second % 2 else "even")
 
 
 @BOUNDED

@@ -72,14 +72,19 @@ class TimestampParityRouter(Transformation):
         self._unit_millis = _UNIT_MILLIS[config.string("unit")]
         self._tombstones = config.string("tombstones")
         self._expected = self._describe_expected()
-        # The hot path: with the default unit the parity of epoch seconds is the last digit of the seconds
-        # field whatever the zone (offsets are whole minutes), so one regex match decides.
-        self._last_second_digit = (
-            self._pattern.seconds_group
-            if self._unit_millis == 1000 and self._format in ("auto", "pattern") and not self._pattern.millis_may_carry
-            else None
+        # The hot path: with the default unit the parity of epoch seconds is that of the seconds field
+        # whatever the zone (offsets are whole minutes), so one regex match decides; when the pattern ends
+        # with the seconds, a full match puts their last digit at the value's last byte (the recipe's rule).
+        pattern = self._pattern
+        fast = (
+            self._unit_millis == 1000
+            and self._format in ("auto", "pattern")
+            and pattern.seconds_group is not None
+            and pattern.regex_checks_ranges
+            and not pattern.millis_may_carry
         )
-        self._day_group = self._pattern.day_group
+        self._fast_match = pattern.regex_days_to_28.fullmatch if fast else None
+        self._seconds_group = 0 if pattern.ends_with_seconds else pattern.seconds_group or 0
 
     def apply(self, record: Record) -> Record | None:
         value = record.value
@@ -92,12 +97,12 @@ class TimestampParityRouter(Transformation):
                 f"Cannot read a timestamp from a null value (a tombstone) on topic {record.topic!r}: "
                 f"expected {self._expected}; set tombstones=drop or pass to accept tombstones"
             )
-        seconds_group = self._last_second_digit
-        if seconds_group is not None:
-            match = self._pattern.regex.fullmatch(value)
-            # Days 29-31 need the calendar (is there a 02/30?): leave those to the full path.
-            if match is not None and (self._day_group is None or match.group(self._day_group) <= b"28"):
-                odd = match.group(seconds_group)[-1] & 1  # ASCII digits: the byte's parity is the digit's
+        fast_match = self._fast_match
+        if fast_match is not None:
+            match = fast_match(value)  # days 29-31 (is there a 02/30?) take the full path
+            if match is not None:
+                # ASCII digits: the byte's parity is the digit's.
+                odd = (match.group(self._seconds_group) if self._seconds_group else value)[-1] & 1
                 return record.with_topic(self._odd if odd else self._even)
         odd = (self.epoch_millis(value) // self._unit_millis) & 1
         return record.with_topic(self._odd if odd else self._even)
