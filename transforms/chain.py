@@ -143,6 +143,12 @@ def build_chain(
     for key, value in properties.items():
         if not _is_chain_key(key):
             continue
+        if not isinstance(value, str):  # properties are text; a caller's stray int or None must not crash
+            problems.append(
+                invalid_value(value, key, f"Expected value to be a string, but it was a {type(value).__name__}")
+            )
+            unresolved.add(key)
+            continue
         try:
             resolved[key] = providers.resolve(key, value)
         except ConfigError as exc:

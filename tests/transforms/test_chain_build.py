@@ -473,3 +473,9 @@ def test_input_record_unchanged() -> None:
     original = record(b"05/17/19 17:56:37")
     assert recipe_like().apply(original) == Record(topic="oddDest", value=b"Odd: 05/17/19 17:56:37")
     assert original == record(b"05/17/19 17:56:37")
+
+
+def test_a_value_that_is_not_text() -> None:
+    assert problems({"transforms": "a", "transforms.a.type": "Filter", "errors.log.enable": True}) == [  # type: ignore[dict-item]
+        "Invalid value true for configuration errors.log.enable: Expected value to be a string, but it was a bool"
+    ]
