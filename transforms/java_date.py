@@ -181,7 +181,8 @@ class JavaDatePattern:
         self.ends_with_seconds = bool(self._tokens) and self._tokens[-1].letter == "s"
         self.has_zone = "Z" in letters or "X" in letters
         # The regex group holding the seconds, for callers that only need their last digit.
-        self.seconds_group = letters.index("s") + 1 if "s" in letters else None
+        # (The last one, should a pattern repeat it: reading a match, the last field of a kind wins.)
+        self.seconds_group = len(letters) - letters[::-1].index("s") if "s" in letters else None
         # Java reads S as a count of milliseconds: with more than 3 letters it can exceed 999 and carry
         # into the seconds (lenient), so the seconds field alone no longer decides.
         self.millis_may_carry = any(letter == "S" and count > 3 for letter, count in self._groups)
