@@ -326,12 +326,9 @@ class Pump:
         try:
             self._consumer.commit(offsets=dict(self._uncommitted), timeout_ms=self._time_left_ms())
         except _GROUP_MOVED_ON as why:
-            log.warning(
-                "Offsets not committed, the group rebalanced (%s): the partitions' next owner processes those "
-                "records again (at-least-once: duplicates, no loss).",
-                why,
-            )
-            self._uncommitted.clear()
+            # Kept: the rebalance listener commits them before the partitions go, as Kafka's Java client
+            # advises; if even that is too late, their next owner processes them again (duplicates, no loss).
+            log.warning("Offsets not committed yet, the group is rebalancing (%s); retrying before revocation.", why)
             return
         except KafkaError as why:
             raise BrokerUnavailable(f"Kafka did not accept the offset commit: {why}") from why

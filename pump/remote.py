@@ -57,7 +57,7 @@ class RemoteClassifier:
         encoded = [_encode(_record_in(record)) for record in records]
         outcomes: list[Outcome] = []
         for start, end in self._chunks(encoded):
-            outcomes.extend(self._post(encoded, start, end))
+            outcomes.extend(self._post(records, encoded, start, end))
         return outcomes
 
     def health(self) -> Mapping[str, Mapping[str, object]]:
@@ -81,7 +81,7 @@ class RemoteClassifier:
         if start < len(encoded):
             yield start, len(encoded)
 
-    def _post(self, encoded: Sequence[str], start: int, end: int) -> list[Outcome]:
+    def _post(self, records: Sequence[Record], encoded: Sequence[str], start: int, end: int) -> list[Outcome]:
         body = '{"records":[' + ",".join(encoded[start:end]) + "]}"
         try:
             response = self._client.post(self.url, content=body.encode(), headers=_JSON)
@@ -94,13 +94,13 @@ class RemoteClassifier:
         if response.status_code >= 400:
             if end - start > 1:  # find the record it refuses; the others are fine
                 middle = (start + end) // 2
-                return self._post(encoded, start, middle) + self._post(encoded, middle, end)
+                return self._post(records, encoded, start, middle) + self._post(records, encoded, middle, end)
             return [_refused(self.url, response)]
         try:
             results = response.json()["results"]
             if len(results) != end - start:
                 raise ValueError(f"{len(results)} results for {end - start} records")
-            outcomes = [_outcome(result) for result in results]
+            outcomes = [_outcome(result, record) for result, record in zip(results, records[start:end], strict=True)]
         except (ValueError, KeyError, TypeError) as why:
             raise self._unavailable(
                 f"the sidecar at {self.url} answered something that is not /route/batch's format ({why}): "
@@ -153,7 +153,8 @@ def _bytes(text: str | None, b64: str | None) -> bytes | None:
     return None
 
 
-def _outcome(result: Mapping[str, Any]) -> Outcome:
+def _outcome(result: Mapping[str, Any], record: Record) -> Outcome:
+    """The outcome a RouteResult describes. It has no offset: the input's is kept, as the chain keeps it."""
     status = result["status"]
     if status == "routed":
         return Record(
@@ -162,6 +163,7 @@ def _outcome(result: Mapping[str, Any]) -> Outcome:
             key=_bytes(result.get("key"), result.get("key_base64")),
             headers=_headers(result.get("headers") or ()),
             partition=result.get("partition"),
+            offset=record.offset,
             timestamp=result.get("timestamp"),
         )
     if status == "dropped":

@@ -25,11 +25,11 @@ class Stoppable(Protocol):
     def request_stop(self) -> None: ...
 
 
-def install(pump: Stoppable, *, shutdown_timeout_s: float) -> None:
+def install(pump: Stoppable, *, shutdown_timeout_s: float, grace_s: float = _WATCHDOG_GRACE_S) -> None:
     """Route SIGTERM and SIGINT to `pump`. Call from the main thread (Python delivers signals there).
 
     The handler only sets a flag, so it is safe wherever the main thread is. If the process is still
-    alive `shutdown_timeout_s` + 5 s after the first signal, the watchdog ends it with exit code 1.
+    alive `shutdown_timeout_s` + `grace_s` after the first signal, the watchdog ends it with exit code 1.
     """
 
     def handle(signum: int, frame: FrameType | None) -> None:
@@ -41,7 +41,7 @@ def install(pump: Stoppable, *, shutdown_timeout_s: float) -> None:
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
     threading.Thread(
-        target=_watchdog, args=(pump, shutdown_timeout_s + _WATCHDOG_GRACE_S), name="pump-watchdog", daemon=True
+        target=_watchdog, args=(pump, shutdown_timeout_s + grace_s), name="pump-watchdog", daemon=True
     ).start()
 
 

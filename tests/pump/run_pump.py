@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
     logging.getLogger("kafka").setLevel(logging.ERROR)
 
     properties = parse_properties((ROOT / "connect-config" / "router.properties").read_text())
-    properties.update(item.split("=", 1) for item in args.set)  # type: ignore[misc]
+    properties.update(item.split("=", 1) for item in args.set)
     bindings = {"input": args.input, "even": args.even, "odd": args.odd}
     chain = build_chain(properties, bindings=bindings)
     classifier: Classifier = RemoteClassifier(args.router_url) if args.router_url else ChainClassifier(chain)
