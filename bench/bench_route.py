@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
@@ -48,7 +49,9 @@ def timestamps(count: int) -> list[str]:
     return [f"05/17/19 17:{(i // 60) % 60:02d}:{i % 60:02d}" for i in range(count)]
 
 
-def run_for(seconds: float, clients: int, make_call: Callable[[httpx.Client], Callable[[], None]], url: str):
+def run_for(
+    seconds: float, clients: int, make_call: Callable[[httpx.Client], Callable[[], None]], url: str
+) -> tuple[list[float], float]:
     """Run `clients` threads, each calling as fast as it can for `seconds`; the latency of each call."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     stop = threading.Event()
@@ -99,6 +102,15 @@ def batch_of(size: int) -> Callable[[httpx.Client], Callable[[], None]]:
     return make
 
 
+@dataclass(frozen=True)
+class Row:
+    case: str
+    requests_per_s: float
+    records_per_s: int
+    p50_ms: float
+    p99_ms: float
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -132,7 +144,7 @@ def main() -> int:
             except httpx.TransportError:
                 time.sleep(0.05)
 
-        rows = []
+        rows: list[Row] = []
         for name, clients, make, per_call in (
             ("single record, 1 client", 1, single, 1),
             (f"single record, {args.clients} clients", args.clients, single, 1),
@@ -141,31 +153,40 @@ def main() -> int:
         ):
             latencies, elapsed = run_for(args.seconds, clients, make, url)
             rows.append(
-                {
-                    "case": name,
-                    "requests_per_s": round(len(latencies) / elapsed, 1),
-                    "records_per_s": round(len(latencies) * per_call / elapsed),
-                    "p50_ms": round(statistics.median(latencies) * 1000, 3),
-                    "p99_ms": round(percentile(latencies, 0.99) * 1000, 3),
-                }
+                Row(
+                    case=name,
+                    requests_per_s=round(len(latencies) / elapsed, 1),
+                    records_per_s=round(len(latencies) * per_call / elapsed),
+                    p50_ms=round(statistics.median(latencies) * 1000, 3),
+                    p99_ms=round(percentile(latencies, 0.99) * 1000, 3),
+                )
             )
     finally:
         server.terminate()
         server.wait(10)
         port_file.unlink(missing_ok=True)
 
-    print(f"\n/route on 127.0.0.1, uvicorn in one process; {os.cpu_count()} cores, Python {platform.python_version()}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"\n/route on 127.0.0.1, uvicorn in one process; {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {load} (other work on the machine lowers these figures)"
+    )
     print(f"{'case':<28} {'requests/s':>11} {'records/s':>11} {'p50 ms':>9} {'p99 ms':>9}")
     for row in rows:
         print(
-            f"{row['case']:<28} {row['requests_per_s']:>11,.0f} {row['records_per_s']:>11,} "
-            f"{row['p50_ms']:>9.3f} {row['p99_ms']:>9.3f}"
+            f"{row.case:<28} {row.requests_per_s:>11,.0f} {row.records_per_s:>11,} "
+            f"{row.p50_ms:>9.3f} {row.p99_ms:>9.3f}"
         )
-    best_batch = max(row["records_per_s"] for row in rows if row["case"].startswith("batch"))
+    best_batch = max(row.records_per_s for row in rows if row.case.startswith("batch"))
     verdict = "meets" if best_batch >= GOAL_RECORDS_PER_S else "MISSES"
     print(f"batch form: {best_batch:,} records/s, {verdict} the goal of {GOAL_RECORDS_PER_S:,} records/s")
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "goal_records_per_s": GOAL_RECORDS_PER_S}, indent=2))
+        document = {
+            "rows": [asdict(row) for row in rows],
+            "goal_records_per_s": GOAL_RECORDS_PER_S,
+            "load_average": os.getloadavg(),
+        }
+        args.json.write_text(json.dumps(document, indent=2))
     return 0 if best_batch >= GOAL_RECORDS_PER_S else 1
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .problems import HttpProblem, problem_response
+from .problems import HttpProblem
 from .settings import MAX_REQUEST_SIZE
 
 
 class RequestSizeLimit:
-    """ASGI middleware: 413 for a body over `max_bytes`, at once when Content-Length says so, else as soon
-    as the streamed (chunked) body passes the limit, so an oversized body is never held in memory."""
+    """ASGI middleware: 413 for a body over `max_bytes`. The check runs when the handler reads the body: at
+    once when Content-Length says so (nothing is read), else as soon as the streamed (chunked) body passes
+    the limit. So an oversized body is never held in memory, and the refusal is counted under its route."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -21,23 +22,21 @@ class RequestSizeLimit:
             await self.app(scope, receive, send)
             return
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            response = problem_response(413, self._message(declared), scope.get("path", ""))
-            await response(scope, receive, send)
-            return
         received = 0
 
-        async def counting_receive() -> Message:
+        async def limited_receive() -> Message:
             nonlocal received
+            # Raised inside the handler's body read: the problem handler answers 413.
+            if declared is not None and declared > self.max_bytes:
+                raise HttpProblem(413, self._message(declared))
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    # Raised inside the handler's body read: the problem handler answers 413.
                     raise HttpProblem(413, self._message(received, streamed=True))
             return message
 
-        await self.app(scope, counting_receive, send)
+        await self.app(scope, limited_receive, send)
 
     def _message(self, size: int, *, streamed: bool = False) -> str:
         amount = f"more than {self.max_bytes} bytes" if streamed else f"{size} bytes"

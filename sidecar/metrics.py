@@ -7,7 +7,6 @@ from time import perf_counter
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Seconds; Spring's SLO-style boundaries, finer at the low end where /route lives.
@@ -99,16 +98,9 @@ class HttpMetricsMiddleware:
             status, exception = 500, type(exc).__name__
             raise
         finally:
-            route = scope.get("route") or _route_of(scope)
-            uri = getattr(route, "path", None) or _unmatched_uri(status)
+            uri = getattr(scope.get("route"), "path", None) or _unmatched_uri(status)
             method = scope["method"] if scope["method"] in _METHODS else "UNKNOWN"
             self.metrics.observe_request(method, uri, status, exception, perf_counter() - started)
-
-
-def _route_of(scope: Scope) -> object | None:
-    """The route a request refused before routing (a 413, say) would have gone to."""
-    routes: list[BaseRoute] = getattr(scope.get("app"), "routes", [])
-    return next((route for route in routes if route.matches(scope)[0] is not Match.NONE), None)
 
 
 def _unmatched_uri(status: int) -> str:

@@ -330,6 +330,8 @@ def test_a_body_over_the_limit_is_413_whether_declared_or_streamed(serve: Callab
     assert "content-length" not in streamed.request.headers
     assert_problem(streamed, 413, "The request body is more than 4096 bytes")
     assert client.post("/route", content=EVEN, headers=TEXT).status_code == 200  # the server goes on
+    metrics = client.get("/actuator/prometheus").text
+    assert 'outcome="CLIENT_ERROR",status="413",uri="/route"}' in metrics  # counted under its route
 
 
 def test_a_wrong_content_type_is_415_naming_the_right_ones(client: httpx.Client) -> None:
