@@ -22,8 +22,9 @@ from .state import SidecarState
 # anything, so that body is the value as typed too.
 RAW_TYPES: Final = frozenset({"text/plain", "application/octet-stream", "application/x-www-form-urlencoded"})
 
-# A batch this large is classified in a worker thread, so that health probes are answered meanwhile.
-_THREAD_THRESHOLD: Final = 64
+# A batch body this large (a few hundred records) is classified in a worker thread, so that health probes
+# are answered meanwhile; a smaller one is not worth the thread hop.
+_THREAD_THRESHOLD_BYTES: Final = 16 * 1024
 
 _ROUTE_DOC: Final = """Classify one record: which topic the chain routes it to, and what it becomes.
 
@@ -109,7 +110,7 @@ def route_router(state: SidecarState, metrics: HttpMetrics) -> APIRouter:
         if media_type is None or not _is_json(media_type):
             raise _unsupported(media_type, 'application/json, {"records": [...]}')
         body = await request.body()
-        if len(body) < 16 * 1024:  # about _THREAD_THRESHOLD small records: not worth a thread hop
+        if len(body) < _THREAD_THRESHOLD_BYTES:
             return Response(_batch(body, state.input_topic, routing, metrics), media_type="application/json")
         answer = await anyio.to_thread.run_sync(_batch, body, state.input_topic, routing, metrics)
         return Response(answer, media_type="application/json")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .wire import BASE64_PATTERN, MAX_LONG, MAX_PARTITION, MAX_TOPIC_LENGTH
+from .wire import BASE64_PATTERN, MAX_LONG, MAX_PARTITION, MAX_TOPIC_LENGTH, NO_TIMESTAMP
 
 Schema = dict[str, Any]
 
@@ -65,7 +65,8 @@ RECORD_IN: Final[Schema] = {
         ),
         "offset": _nullable({"type": "integer", "minimum": 0, "maximum": MAX_LONG}, "Its offset."),
         "timestamp": _nullable(
-            {"type": "integer", "minimum": 0, "maximum": MAX_LONG}, "Its timestamp, epoch milliseconds."
+            {"type": "integer", "minimum": NO_TIMESTAMP, "maximum": MAX_LONG},
+            "Its timestamp, epoch milliseconds (-1: Kafka's NO_TIMESTAMP).",
         ),
     },
     "not": {"anyOf": [_not_both("value"), _not_both("key")]},

@@ -26,6 +26,7 @@ BATCH_FIELDS: Final = frozenset({"records"})
 
 MAX_PARTITION: Final = 2**31 - 1  # Kafka's int32
 MAX_LONG: Final = 2**63 - 1  # Kafka's int64 offsets and timestamps
+NO_TIMESTAMP: Final = -1  # Kafka's RecordBatch.NO_TIMESTAMP, which a consumer can meet on old-format records
 MAX_TOPIC_LENGTH: Final = 249  # Kafka's limit on topic names
 BASE64_PATTERN: Final = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 _BASE64: Final = re.compile(BASE64_PATTERN)
@@ -108,20 +109,23 @@ def _decode(obj: object, default_topic: str | None, index: int | None, problems:
             f"a record's fields are {_names(RECORD_FIELDS)}."
         )
     get = obj.get
+    # Each field: the common case inline, anything else (bytes, a wrong type, both forms) to its function.
     text = get("value")
-    if type(text) is str and "value_base64" not in obj and text.isascii():
-        value: bytes | None = text.encode()
+    if text is None and get("value_base64") is None:
+        value = None
+    elif type(text) is str and get("value_base64") is None and text.isascii():
+        value = text.encode()
     else:
         value = _bytes(obj, "value", index, problems)
-    key = None
-    if "key" in obj or "key_base64" in obj:
-        text = get("key")
-        if type(text) is str and "key_base64" not in obj and text.isascii():
-            key = text.encode()
-        else:
-            key = _bytes(obj, "key", index, problems)
+    text = get("key")
+    if text is None and get("key_base64") is None:
+        key = None
+    elif type(text) is str and get("key_base64") is None and text.isascii():
+        key = text.encode()
+    else:
+        key = _bytes(obj, "key", index, problems)
     headers = get("headers")
-    headers = () if headers is None else _headers(headers, index, problems)
+    headers = () if headers is None or headers == [] else _headers(headers, index, problems)
     topic = get("topic")
     if topic is None:
         topic = default_topic
@@ -136,14 +140,14 @@ def _decode(obj: object, default_topic: str | None, index: int | None, problems:
             f"not {_shown(topic)}; leave it out to use the input binding's destination."
         )
     partition = get("partition")
-    if partition is not None:
-        partition = _int(partition, "partition", MAX_PARTITION, index, problems)
+    if partition is not None and not (type(partition) is int and 0 <= partition <= MAX_PARTITION):
+        partition = _int(partition, "partition", 0, MAX_PARTITION, index, problems)
     offset = get("offset")
-    if offset is not None:
-        offset = _int(offset, "offset", MAX_LONG, index, problems)
+    if offset is not None and not (type(offset) is int and 0 <= offset <= MAX_LONG):
+        offset = _int(offset, "offset", 0, MAX_LONG, index, problems)
     timestamp = get("timestamp")
-    if timestamp is not None:
-        timestamp = _int(timestamp, "timestamp", MAX_LONG, index, problems)
+    if timestamp is not None and not (type(timestamp) is int and NO_TIMESTAMP <= timestamp <= MAX_LONG):
+        timestamp = _int(timestamp, "timestamp", NO_TIMESTAMP, MAX_LONG, index, problems)
     if len(problems) > before:
         return None
     return _new_record(topic, value, key, headers, partition, offset, timestamp)  # type: ignore[arg-type]
@@ -266,11 +270,11 @@ def _headers(raw: object, index: int | None, problems: list[str]) -> tuple[Heade
     return tuple(headers)
 
 
-def _int(value: object, name: str, maximum: int, index: int | None, problems: list[str]) -> int | None:
+def _int(value: object, name: str, minimum: int, maximum: int, index: int | None, problems: list[str]) -> int | None:
     if type(value) is float and value.is_integer():
         value = int(value)  # JSON Schema's integer: 770.0 is 770
-    if type(value) is not int or not 0 <= value <= maximum:
-        problems.append(f"{_where(index)}.{name} must be an integer from 0 to {maximum}, not {_shown(value)}.")
+    if type(value) is not int or not minimum <= value <= maximum:
+        problems.append(f"{_where(index)}.{name} must be an integer from {minimum} to {maximum}, not {_shown(value)}.")
         return None
     return value
 

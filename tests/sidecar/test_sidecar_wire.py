@@ -49,6 +49,10 @@ def test_every_field() -> None:
     )
 
 
+def test_kafkas_no_timestamp_is_taken() -> None:
+    assert decode({"timestamp": -1}).timestamp == -1
+
+
 def test_an_empty_object_is_a_tombstone() -> None:
     assert decode({}) == Record(topic="timeDest", value=None)
     assert decode({"value": None, "value_base64": None}).value is None
@@ -74,6 +78,7 @@ def test_without_an_input_binding_the_topic_is_required() -> None:
         ({"partition": -1}, "record.partition must be an integer from 0 to 2147483647, not a number -1."),
         ({"offset": True}, "record.offset must be an integer from 0 to 9223372036854775807, not a boolean true."),
         ({"timestamp": 1.5}, "record.timestamp must be an integer"),
+        ({"timestamp": -2}, "record.timestamp must be an integer from -1 to 9223372036854775807, not a number -2."),
         ({"headers": {"a": "b"}}, "record.headers must be an array"),
         ({"headers": [{"key": 1}]}, "record.headers[0].key must be the header's name as a string"),
         ({"headers": [{"key": "a", "value": "b", "value_base64": "Yg=="}]}, "record.headers[0] has both value"),
