@@ -34,8 +34,8 @@ _T = TypeVar("_T")
 class SidecarSettings:
     """How the sidecar serves. Build it from properties with `from_properties`, or directly in tests:
 
-    >>> SidecarSettings(port=0, host="127.0.0.1").exposed
-    frozenset({'health', 'info', 'prometheus'})
+    >>> sorted(SidecarSettings(port=0, host="127.0.0.1").exposed)
+    ['health', 'info', 'prometheus']
     """
 
     port: int = 8080
