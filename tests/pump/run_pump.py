@@ -13,6 +13,8 @@ import argparse
 import json
 import logging
 import sys
+import threading
+import time
 from pathlib import Path
 
 from pump import ChainClassifier, Classifier, Pump, PumpConfig, RecordFailed, RemoteClassifier, signals
@@ -35,6 +37,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--shutdown-timeout", type=float, default=20.0)
     parser.add_argument("--ack-timeout", type=float, default=30.0)
     parser.add_argument("--instance-index", type=int, default=0)
+    parser.add_argument("--probe-interval", type=float, default=10.0, help="broker probe when idle, seconds")
+    parser.add_argument("--health-file", type=Path, help="write the health components there every 0.2 s")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.ERROR)
@@ -53,11 +57,14 @@ def main(argv: list[str]) -> int:
         min_partition_count=args.partitions,
         shutdown_timeout_s=args.shutdown_timeout,
         ack_timeout_s=args.ack_timeout,
+        broker_probe_interval_s=args.probe_interval,
         retry_backoff_max_s=2.0,
         instance_index=args.instance_index,
     )
     pump = Pump(config, classifier, chain.errors)
     signals.install(pump, shutdown_timeout_s=config.shutdown_timeout_s)
+    if args.health_file:
+        threading.Thread(target=write_health, args=(pump, args.health_file), daemon=True).start()
     try:
         return pump.run()
     except RecordFailed as failed:
@@ -65,6 +72,14 @@ def main(argv: list[str]) -> int:
         return 1
     finally:
         print(json.dumps(pump.health_components()), flush=True)
+
+
+def write_health(pump: Pump, path: Path) -> None:
+    """What the sidecar's /actuator/health would show, for tests that watch the pump from outside."""
+    while True:
+        path.with_suffix(".tmp").write_text(json.dumps(pump.health_components()))
+        path.with_suffix(".tmp").replace(path)
+        time.sleep(0.2)
 
 
 if __name__ == "__main__":

@@ -32,13 +32,13 @@ class Retries:
 class Scripted:
     """Answers each call with the next list of outcomes, recording what it was asked."""
 
-    def __init__(self, *answers: list[Outcome]) -> None:
+    def __init__(self, *answers: Sequence[Outcome]) -> None:
         self.answers = list(answers)
         self.asked: list[list[bytes | None]] = []
 
     def classify(self, records: Sequence[Record]) -> list[Outcome]:
         self.asked.append([r.value for r in records])
-        return self.answers.pop(0)
+        return list(self.answers.pop(0))
 
     def health(self) -> dict[str, Any]:
         return {}
@@ -85,7 +85,7 @@ def test_after_errors_retry_timeout_a_retriable_failure_is_a_failure() -> None:
 
 def test_no_retries_by_default_and_forever_with_minus_one() -> None:
     assert classify_with_retries(Scripted([BUSY]), RECORDS[:1], Retries(0), FakeTime().wait) == [BUSY]
-    answers: list[list[Outcome]] = [[BUSY] for _ in range(30)] + [[BROKEN]]
+    answers = [[BUSY] for _ in range(30)] + [[BROKEN]]
     time = FakeTime()
     assert classify_with_retries(Scripted(*answers), RECORDS[:1], Retries(-1, 500), time.wait, time.clock) == [BROKEN]
     assert len(time.waits) == 30
