@@ -15,6 +15,7 @@ from kafka.errors import (
     CommitFailedError,
     CorruptRecordError,
     IllegalGenerationError,
+    IllegalStateError,
     InvalidRecordError,
     InvalidTopicError,
     KafkaConnectionError,
@@ -97,7 +98,8 @@ class Pump:
     It is also the sidecar's PumpProbe: health_components(), ready(), seconds_since_progress().
 
     >>> pump = Pump(config, ChainClassifier(chain), chain.errors, registry)  # doctest: +SKIP
-    >>> signals.install(pump); sys.exit(pump.run())                        # doctest: +SKIP
+    >>> signals.install(pump, shutdown_timeout_s=config.shutdown_timeout_s)  # doctest: +SKIP
+    >>> sys.exit(pump.run())                                                 # doctest: +SKIP
     """
 
     def __init__(
@@ -151,6 +153,7 @@ class Pump:
         return 0
 
     def _run_once(self) -> None:
+        """One turn: poll a batch, classify it, send the results, await their acknowledgement, commit."""
         batch = self._poll()
         if batch:
             started = self._clock()
@@ -366,6 +369,9 @@ class Pump:
             self._outage, self._outage_since = str(why), self._clock()
             log.warning("%s. Retrying, committing nothing new until it succeeds.", why)
         self._rewind()
+        # The loop is alive and retrying: that is progress for liveness (a restart would not bring the
+        # broker back); readiness and the kafka component say what is wrong.
+        self._health.progress()
         self._wait(self._backoff_s)
         self._backoff_s = min(self._backoff_s * 2, self.config.retry_backoff_max_s)
 
@@ -452,10 +458,8 @@ class Pump:
         """Flush, commit what is acknowledged, leave the group and close, within config.shutdown_timeout_s."""
         self._health.stopped = True
         try:
-            if self._producer is not None and self._uncommitted:
-                self._producer.flush(timeout=self._time_left(self.config.shutdown_timeout_s))
-            if self._consumer is not None and self._uncommitted:
-                self._commit()
+            if self._consumer is not None:
+                self._commit()  # what is acknowledged and not committed yet, if anything
         except (KafkaError, Unavailable) as why:
             log.warning("Could not commit on shutdown (%s): those records are processed again after a restart.", why)
         finally:
@@ -515,7 +519,10 @@ class Pump:
             self._probe_broker()
         lags = []
         for tp, position in self._positions.items():
-            highwater = self._consumer.highwater(tp)
+            try:
+                highwater = self._consumer.highwater(tp)
+            except IllegalStateError:  # revoked meanwhile
+                continue
             if highwater is not None:
                 lags.append((tp.topic, tp.partition, max(highwater - position, 0)))
         self._metrics.set_lag(lags)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,19 +14,11 @@ from prometheus_client import CollectorRegistry
 from pump import ChainClassifier, Classifier, Outcome, Pump, PumpConfig, RecordFailed
 from pump.classifier import Chain
 from tests.pump.fake_kafka import FakeBroker, FakeClients
-from transforms import Record, build_chain, parse_properties
+from tests.pump.recipe_chain import router
+from transforms import Record
 from transforms.errors import Failure
 
-ROOT = Path(__file__).resolve().parents[2]
-ROUTER_PROPERTIES = parse_properties((ROOT / "connect-config" / "router.properties").read_text())
-BINDINGS = {"input": "timeDest", "even": "evenDest", "odd": "oddDest"}
 EVEN, ODD = b"05/17/19 17:56:36", b"05/17/19 17:56:37"
-
-
-def router(**overrides: str) -> Any:
-    """The recipe's chain (connect-config/router.properties), with `errors_tolerance="none"` style overrides."""
-    properties = {**ROUTER_PROPERTIES, **{key.replace("_", "."): value for key, value in overrides.items()}}
-    return build_chain(properties, bindings=BINDINGS)
 
 
 def broker_with(*values: bytes | None, keys: Sequence[bytes | None] | None = None) -> FakeBroker:
