@@ -126,6 +126,7 @@ class Pump:
         self._in_hand: Sequence[Record] = ()  # polled, not yet acknowledged: rewound if the turn fails
         self._uncommitted: dict[TopicPartition, OffsetAndMetadata] = {}  # acknowledged, commit pending
         self._positions: dict[TopicPartition, int] = {}  # next offset per partition, for the lag
+        self._assignment: set[TopicPartition] = set()
         self._backoff_s = config.retry_backoff_s
         self._outage: str | None = None  # what is away, while it is
         self._outage_since = 0.0
@@ -538,15 +539,19 @@ class Pump:
             return
         self._health.broker_answered()
 
+    # The listener's callbacks add and remove partitions rather than replace the set: with the cooperative
+    # assignor (partition.assignment.strategy=CooperativeSticky) they name only what changed.
+
     def _assigned(self, partitions: set[TopicPartition]) -> None:
-        self._positions = {tp: p for tp, p in self._positions.items() if tp in partitions}
-        self._health.assignment = tuple(sorted(f"{tp.topic}-{tp.partition}" for tp in partitions))
+        self._assignment |= partitions
+        self._health.assignment = tuple(sorted(f"{tp.topic}-{tp.partition}" for tp in self._assignment))
         self._health.joined = True
         log.info("Assigned %s", ", ".join(self._health.assignment) or "no partitions (more members than partitions)")
 
     def _revoked(self, partitions: set[TopicPartition]) -> dict[TopicPartition, OffsetAndMetadata]:
         """Forget the partitions; return the acknowledged offsets still to commit for them."""
         self._health.joined = False
+        self._assignment -= partitions
         pending = {tp: o for tp, o in self._uncommitted.items() if tp in partitions}
         for tp in partitions:
             self._uncommitted.pop(tp, None)

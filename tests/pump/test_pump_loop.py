@@ -563,3 +563,21 @@ def test_request_stop_before_the_broker_answers_returns_at_once() -> None:
 
     clients.admin = admin  # type: ignore[method-assign]
     assert pump.run() == 0
+
+
+def test_the_assignment_follows_incremental_rebalances_of_the_cooperative_assignor() -> None:
+    import asyncio
+
+    from kafka.structs import TopicPartition
+
+    from pump.loop import _Rebalance
+
+    pump, _ = make_pump(FakeBroker())
+    listener = _Rebalance(pump)
+    t0, t1, t2 = (TopicPartition("timeDest", p) for p in range(3))
+    asyncio.run(listener.on_partitions_assigned({t0, t1}))
+    asyncio.run(listener.on_partitions_revoked({t1}))  # only what moves, not everything
+    assert not pump.ready()  # rebalancing
+    asyncio.run(listener.on_partitions_assigned({t2}))
+    assert pump.ready()
+    assert pump.health_components()["consumer"]["details"]["assignment"] == ["timeDest-0", "timeDest-2"]  # type: ignore[index]
