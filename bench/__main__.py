@@ -10,6 +10,7 @@ Writes bench/results/bench-<date>.json and .png and prints a table; BENCHMARKS.m
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -37,7 +38,7 @@ from scripts.local_kafka import LocalKafka, free_port
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = (*ROUTERS, *CEILINGS)
 FULL_RECORDS = {"recipe": 300_000, "1KiB": 60_000}
-QUICK_RECORDS = {"recipe": 50_000, "1KiB": 10_000}
+QUICK_RECORDS = {"recipe": 30_000, "1KiB": 10_000}
 LATENCY_VARIANTS = ("naive", "pump")
 FIXED_LOAD = 1000.0  # records/s, the fixed offered load
 MAX_FRACTION = 0.8  # the second load: this fraction of the variant's measured maximum
@@ -81,7 +82,7 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
     parser.add_argument("--variants", help=f"comma list of {', '.join(VARIANTS)} (default: all)")
     parser.add_argument("--no-latency", action="store_true", help="skip the latency trials")
     parser.add_argument("--warmup-seconds", type=float, help="latency warm-up, not measured (default 3, quick 1)")
-    parser.add_argument("--measure-seconds", type=float, help="latency measurement (default 15, quick 4)")
+    parser.add_argument("--measure-seconds", type=float, help="latency measurement (default 15, quick 3)")
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, help="profile the pump (default: full run)")
     parser.add_argument("--bootstrap", help="use this running broker instead of starting one (host:port)")
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
@@ -94,7 +95,7 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
         variants=_choices(args.variants, VARIANTS, ",".join(VARIANTS), parser),
         latency=not args.no_latency,
         warmup_s=args.warmup_seconds if args.warmup_seconds is not None else (1.0 if args.quick else 3.0),
-        measure_s=args.measure_seconds if args.measure_seconds is not None else (4.0 if args.quick else 15.0),
+        measure_s=args.measure_seconds if args.measure_seconds is not None else (3.0 if args.quick else 15.0),
         profile=args.profile if args.profile is not None else not args.quick,
         quick=args.quick,
     )
@@ -135,7 +136,7 @@ class BenchRun:
             for variant in (v for v in LATENCY_VARIANTS if v in settings.variants):
                 for load in (f"{FIXED_LOAD:.0f}/s", f"{MAX_FRACTION:.0%} of max"):
                     steps.append((f"latency {variant} {load}", partial(self.latency, variant=variant, load=load)))
-            if "pump" in settings.variants:
+            if "pump" in settings.variants and not settings.quick:
                 fixed = f"{FIXED_LOAD:.0f}/s"
                 steps.append((f"latency {LOW_LATENCY_LABEL} {fixed}", partial(self.latency, variant="pump", load=fixed,
                                                                              tuned=True)))  # fmt: skip
@@ -237,6 +238,7 @@ def _topics(payload: str) -> Topics:
 
 def run(settings: Settings, args: argparse.Namespace, argv: list[str]) -> int:
     started = datetime.now().astimezone()
+    load_at_start = [round(x, 2) for x in os.getloadavg()]  # other work on the machine skews every figure
     stamp = started.strftime("%Y%m%d-%H%M%S")
     results_dir: Path = args.results_dir
     bench = BenchRun(settings, results_dir / f"run-{stamp}")
@@ -248,7 +250,7 @@ def run(settings: Settings, args: argparse.Namespace, argv: list[str]) -> int:
                 bench.results.errors[variant] = f"not run: {missing}"
                 print(f"bench: skipping {variant}: {missing}", file=sys.stderr)
     bench.execute(args.bootstrap)
-    report = build_report(settings, bench.results, started, argv)
+    report = build_report(settings, bench.results, started, argv, load_at_start)
     json_path, png_path = results_dir / f"bench-{stamp}.json", results_dir / f"bench-{stamp}.png"
     write_json(report, json_path)
     write_chart(report, png_path)
@@ -257,7 +259,9 @@ def run(settings: Settings, args: argparse.Namespace, argv: list[str]) -> int:
     return 1 if bench.results.errors else 0
 
 
-def build_report(settings: Settings, results: Results, started: datetime, argv: list[str]) -> dict[str, Any]:
+def build_report(
+    settings: Settings, results: Results, started: datetime, argv: list[str], load_at_start: list[float]
+) -> dict[str, Any]:
     throughput = {
         payload: summarize_throughput(results.trials.get(payload, {}), results.failed.get(payload, {}))
         for payload in settings.records
@@ -268,7 +272,7 @@ def build_report(settings: Settings, results: Results, started: datetime, argv: 
         "command": " ".join(["python -m bench", *argv]),
         "settings": settings.as_dict(),
         "payloads": {p: PAYLOADS[p].describe() for p in settings.records},
-        "machine": machine.describe(),
+        "machine": {**machine.describe(), "load_average_at_start": load_at_start},  # describe(): at the end
         "throughput": throughput,
         "latency": [lat.as_dict() for lat in results.latency],
         "goals": goals(throughput, results.latency),

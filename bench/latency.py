@@ -34,7 +34,8 @@ class Latency:
     variant: str
     load: str  # "1000/s" or "80% of max"
     offered_per_s: float
-    achieved_per_s: float
+    achieved_per_s: float  # what the generator really sent
+    routed_per_s: float  # records routed per second of arrivals: below the offered rate, the router fell behind
     records: int
     missing: int  # sent in the measured window but not routed before the drain timeout
     p50_ms: float
@@ -96,11 +97,13 @@ def measure_latency(
     arrivals = _arrivals(bootstrap, topics, len(sent))
     warmup = int(rate * warmup_s)
     latencies = sorted((arrivals[seq] - sent[seq] / 1e6) for seq in range(warmup, len(sent)) if seq in arrivals)
+    span_s = (max(arrivals.values()) - min(arrivals.values())) / 1000 if len(arrivals) > 1 else 0.0
     return Latency(
         variant=label or variant,
         load=load,
         offered_per_s=rate,
         achieved_per_s=float(generated["achieved_per_s"]),
+        routed_per_s=(len(arrivals) - 1) / span_s if span_s > 0 else math.nan,
         records=len(latencies),
         missing=len(sent) - warmup - len(latencies),
         p50_ms=percentile(latencies, 50),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,16 +36,20 @@ class Trial:
         }
 
 
-def measure_router(variant: str, bootstrap: str, topics: Topics, count: int, log_dir: Path) -> Trial:
+def measure_router(
+    variant: str, bootstrap: str, topics: Topics, count: int, log_dir: Path, properties: Sequence[str] = ()
+) -> Trial:
     """Start `variant` on `topics.input` (holding `count` records) and time it until all are routed.
 
     The clock starts at the first output seen (so process start-up and the group join are not counted) and
     stops when the even and odd topics have grown by `count`; CPU is read from /proc at the same two moments.
+    `properties` (`--key=value`) change the pump's settings.
     """
     watcher = OffsetWatcher(bootstrap, topics.outputs)
     try:
         before = watcher.total()
-        router = start_router(variant, bootstrap, topics, f"bench-{variant}-{uuid.uuid4().hex[:8]}", log_dir)
+        group = f"bench-{variant}-{uuid.uuid4().hex[:8]}"
+        router = start_router(variant, bootstrap, topics, group, log_dir, properties=properties)
         try:
             return _clock(router, watcher, before, count)
         finally:
