@@ -5,12 +5,11 @@ ClassifierUnavailable, and the pump rewinds and retries the batch, committing no
 from __future__ import annotations
 
 import binascii
-import json
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
 import httpx
+import orjson
 
 from transforms.errors import Failure
 from transforms.record import Header, Record
@@ -22,8 +21,6 @@ BATCH_PATH: Final = "/route/batch"
 # The sidecar's default server.max-request-size is 1 MiB: requests stay under it, one record at least.
 DEFAULT_MAX_REQUEST_BYTES: Final = 1024 * 1024
 _JSON: Final = {"content-type": "application/json"}
-# ASCII-only JSON: its length in characters is its size in bytes, which keeps requests under the limit.
-_encode: Final[Callable[[object], str]] = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
 class RemoteClassifier:
@@ -44,17 +41,15 @@ class RemoteClassifier:
         timeout_s: float = 30.0,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         client: httpx.Client | None = None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url.rstrip("/") + BATCH_PATH
         self._max_request_bytes = max_request_bytes
         self._client = client if client is not None else httpx.Client(timeout=timeout_s)
-        self._clock = clock
         self._error: str | None = None
         self._answered = False
 
     def classify(self, records: Sequence[Record]) -> list[Outcome]:
-        encoded = [_encode(_record_in(record)) for record in records]
+        encoded = [orjson.dumps(_record_in(record)) for record in records]
         outcomes: list[Outcome] = []
         for start, end in self._chunks(encoded):
             outcomes.extend(self._post(records, encoded, start, end))
@@ -70,7 +65,7 @@ class RemoteClassifier:
     def close(self) -> None:
         self._client.close()
 
-    def _chunks(self, encoded: Sequence[str]) -> Iterator[tuple[int, int]]:
+    def _chunks(self, encoded: Sequence[bytes]) -> Iterator[tuple[int, int]]:
         """[start, end) ranges whose request bodies stay under the size limit (one record at least)."""
         start, size = 0, 0
         for index, body in enumerate(encoded):
@@ -81,10 +76,10 @@ class RemoteClassifier:
         if start < len(encoded):
             yield start, len(encoded)
 
-    def _post(self, records: Sequence[Record], encoded: Sequence[str], start: int, end: int) -> list[Outcome]:
-        body = '{"records":[' + ",".join(encoded[start:end]) + "]}"
+    def _post(self, records: Sequence[Record], encoded: Sequence[bytes], start: int, end: int) -> list[Outcome]:
+        body = b'{"records":[' + b",".join(encoded[start:end]) + b"]}"
         try:
-            response = self._client.post(self.url, content=body.encode(), headers=_JSON)
+            response = self._client.post(self.url, content=body, headers=_JSON)
         except httpx.HTTPError as why:
             raise self._unavailable(
                 f"the sidecar at {self.url} cannot be reached: {type(why).__name__}: {why}"
@@ -97,7 +92,7 @@ class RemoteClassifier:
                 return self._post(records, encoded, start, middle) + self._post(records, encoded, middle, end)
             return [_refused(self.url, response)]
         try:
-            results = response.json()["results"]
+            results = orjson.loads(response.content)["results"]
             if len(results) != end - start:
                 raise ValueError(f"{len(results)} results for {end - start} records")
             outcomes = [_outcome(result, record) for result, record in zip(results, records[start:end], strict=True)]
