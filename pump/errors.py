@@ -54,7 +54,7 @@ class TopicsNotCreated(PumpError):
 
     def __init__(self, reasons: dict[str, str]) -> None:
         self.reasons = reasons
-        listed = "; ".join(f"{topic}: {reason}" for topic, reason in reasons.items())
+        listed = "; ".join(f"{topic}: {reason.rstrip('.')}" for topic, reason in reasons.items())
         super().__init__(
             f"Could not create topic(s): {listed}. Check spring.cloud.stream.kafka.binder.replicationFactor "
             "and minPartitionCount (and errors.deadletterqueue.topic.replication.factor for the dead-letter "
