@@ -50,8 +50,9 @@ def dead_letter_headers(
         (EXCEPTION_CLASS_NAME, failure.exception_class),
         (EXCEPTION_MESSAGE, failure.message),
     ]
-    if failure.stacktrace:
-        added.append((EXCEPTION_STACKTRACE, failure.stacktrace))
+    trace = failure.trace()
+    if trace:
+        added.append((EXCEPTION_STACKTRACE, trace))
     replaced = {name for name, _ in added}
     return [(n, v) for n, v in headers if n not in replaced] + [(n, v.encode()) for n, v in added]
 

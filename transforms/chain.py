@@ -4,7 +4,6 @@ an immutable sequence of stages that turns one record into a record or nothing."
 from __future__ import annotations
 
 import os
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -109,7 +108,7 @@ def _failure(stage: str, alias: str | None, class_name: str | None, exc: BaseExc
             exception_class=f"{cls.__module__}.{cls.__qualname__}",
             message=str(exc) or cls.__name__,
             retriable=getattr(exc, "retriable", False) is True,
-            stacktrace="".join(traceback.format_exception(exc)),
+            exception=exc,
         )
     )
 

@@ -393,7 +393,8 @@ def test_failure_names_the_stage() -> None:
         "boom on t-a",
         False,
     )
-    assert failure.stacktrace is not None and 'raise ValueError(f"boom on {record.topic}")' in failure.stacktrace
+    trace = failure.trace()
+    assert trace is not None and 'raise ValueError(f"boom on {record.topic}")' in trace
 
 
 def test_failure_keeps_the_cause() -> None:
