@@ -1,20 +1,15 @@
-"""Which properties hold secrets (Spring's rule, made stricter) and how their values are kept out of
-/actuator/info, the startup log and error messages."""
+"""Keeping secret values out of free text (error messages, the startup log). Which properties are secret,
+and how they are shown, is Spring's rule in sidecar/secrets.py: this module only adds the scrubbing."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
 
-MASK = "******"
+from sidecar.secrets import MASK, is_secret, mask_url_passwords, mask_value, url_passwords
+from sidecar.secrets import mask_secrets as mask
 
-# Spring Boot's Sanitizer masks keys *ending* with password, secret, key, token, or matching
-# `.*credentials.*`, `vcap_services`, `sun.java.command`. We mask keys *containing* any of them (plus
-# `jaas`, since `sasl.jaas.config` carries a password), so we mask more than Spring, never less.
-SECRET_WORDS = ("password", "secret", "key", "token", "credentials", "jaas", "vcap_services", "sun.java.command")
-
-# `scheme://user:password@host`: Spring masks the password part of such URIs; so do we, in any value.
-_URI_USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]+:)(?P<password>[^\s@/]+)(?=@)")
+__all__ = ["MASK", "is_secret", "mask", "mask_value", "scrub", "secret_values"]
 
 # `password="..."` inside a JAAS config (Kafka's `sasl.jaas.config`): quoted with escapes, or bare.
 _JAAS_PASSWORD = re.compile(r"""\bpassword\s*=\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<bare>[^\s;"]+))""", re.I)
@@ -23,24 +18,6 @@ _JAAS_PASSWORD = re.compile(r"""\bpassword\s*=\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)
 # still masked wherever they are shown as a property value.
 _SHORTEST_SCRUBBED = 3
 _NOT_SECRET_VALUES = frozenset({"true", "false", "none", "null"})
-
-
-def is_secret(key: str) -> bool:
-    """True when a property with this name holds a secret (case-insensitive; any key spelling)."""
-    lowered = key.lower().replace("-", "").replace("_", ".")
-    return any(word.replace("_", ".") in lowered for word in SECRET_WORDS)
-
-
-def mask_value(key: str, value: str) -> str:
-    """The value as it may be shown: `******` for a secret key, else with any URI password masked."""
-    if is_secret(key):
-        return MASK
-    return _URI_USERINFO.sub(lambda m: m["head"] + MASK, value)
-
-
-def mask(properties: Mapping[str, str]) -> dict[str, str]:
-    """A copy of `properties` safe to log or serve: secret values replaced by `******`."""
-    return {key: mask_value(key, value) for key, value in properties.items()}
 
 
 def secret_values(properties: Mapping[str, str]) -> frozenset[str]:
@@ -52,7 +29,7 @@ def secret_values(properties: Mapping[str, str]) -> frozenset[str]:
             found.add(value)
             for match in _JAAS_PASSWORD.finditer(value):
                 found.add(_unescape(match["quoted"]) if match["quoted"] is not None else match["bare"])
-        found.update(match["password"] for match in _URI_USERINFO.finditer(value))
+        found.update(url_passwords(value))
     return frozenset(
         v for v in found if len(v.strip()) >= _SHORTEST_SCRUBBED and v.strip().lower() not in _NOT_SECRET_VALUES
     )
@@ -67,7 +44,7 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     for value in sorted(set(secrets), key=len, reverse=True):
         if len(value.strip()) >= _SHORTEST_SCRUBBED:
             text = text.replace(value, MASK)
-    return _URI_USERINFO.sub(lambda m: m["head"] + MASK, text)
+    return mask_url_passwords(text)
 
 
 def _unescape(quoted: str) -> str:

@@ -1,40 +1,66 @@
-"""Spring's rule for secrets: a property whose name mentions a secret is shown as `******`, wherever shown."""
+"""Spring's rule for secrets, the one copy in python-router: a property whose name mentions a secret is shown
+as `******` wherever it is shown (the actuator, the startup log, error messages)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final, overload
 
 MASK: Final = "******"
 
-# Spring Boot's sanitizer words plus `jaas` (Kafka's `sasl.jaas.config` holds a password inline).
-SECRET_WORDS: Final = ("password", "secret", "jaas", "token", "credentials", "key")
+# Spring Boot's Sanitizer masks names *ending* with password, secret, key, token, or matching
+# `.*credentials.*`, `vcap_services`, `sun.java.command`. We mask names *containing* any of them, plus
+# `jaas` (Kafka's `sasl.jaas.config` holds a password inline): we mask more than Spring, never less.
+SECRET_WORDS: Final = ("password", "secret", "jaas", "token", "credentials", "key", "vcap_services", "sun.java.command")
 
-# `scheme://user:password@host`: a broker or registry URL can carry a password in a property whose
-# name mentions none of the words above (Spring masks these in `*uri*`/`*url*`/`*address*` properties).
-_URL_USERINFO: Final = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^@/\s]+(?=@)")
+# `scheme://user:password@host`: a broker or registry URL can carry a password in a property whose name
+# mentions none of the words above (Spring masks these in `*uri*`/`*url*`/`*address*` properties). The
+# user may be empty (`redis://:password@host`); a scheme may hold `_` (`SASL_SSL://`).
+_URL_USERINFO: Final = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+._-]*://[^:/@\s]*:)(?P<password>[^@/\s]+)(?=@)")
+
+# Names compared in one spelling: lower case, `_` as `.` (environment variables), `-` dropped (kebab case).
+_WORDS: Final = tuple(word.replace("_", ".") for word in SECRET_WORDS)
 
 
 def is_secret(name: str) -> bool:
-    """True when the property `name` mentions a secret word (case-insensitive, anywhere in the name).
+    """True when the property `name` mentions a secret word, in any spelling Spring binds (dotted, kebab,
+    upper case with underscores).
 
     >>> is_secret("spring.cloud.stream.kafka.binder.configuration.sasl.jaas.config")
     True
     >>> is_secret("SPRING_CLOUD_STREAM_BINDINGS_EVEN_DESTINATION")
     False
     """
-    lowered = name.lower()
-    return any(word in lowered for word in SECRET_WORDS)
+    lowered = name.lower().replace("-", "").replace("_", ".")
+    return any(word in lowered for word in _WORDS)
 
 
+def mask_url_passwords(text: str) -> str:
+    """`text` with the password of every `scheme://user:password@host` in it masked.
+
+    >>> mask_url_passwords("SASL_SSL://alice:wonderland@kafka:9093")
+    'SASL_SSL://alice:******@kafka:9093'
+    """
+    return _URL_USERINFO.sub(lambda m: m["head"] + MASK, text)
+
+
+def url_passwords(text: str) -> list[str]:
+    """The passwords of the `scheme://user:password@host` URLs in `text` (to scrub them from messages)."""
+    return [match["password"] for match in _URL_USERINFO.finditer(text)]
+
+
+@overload
+def mask_value(name: str, value: str) -> str: ...
+@overload
+def mask_value(name: str, value: object) -> object: ...
 def mask_value(name: str, value: object) -> object:
     """What may be shown of `value` under property `name`: MASK for a secret, else the value with any
     password in a URL masked; mappings and lists are masked all the way down."""
     if is_secret(name):
         return MASK
     if isinstance(value, str):
-        return _URL_USERINFO.sub(lambda m: m.group("head") + MASK, value)
+        return mask_url_passwords(value)
     if isinstance(value, Mapping):
         return mask_secrets(value)
     if isinstance(value, list | tuple):
@@ -42,7 +68,11 @@ def mask_value(name: str, value: object) -> object:
     return value
 
 
-def mask_secrets(properties: Mapping[str, object]) -> dict[str, object]:
+@overload
+def mask_secrets(properties: Mapping[str, str]) -> dict[str, str]: ...
+@overload
+def mask_secrets(properties: Mapping[str, object]) -> dict[str, object]: ...
+def mask_secrets(properties: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of `properties` that is safe to show: see `mask_value`.
 
     >>> mask_secrets({"sasl.jaas.config": "... password=\\"s3cr3t\\";", "group": "router"})
