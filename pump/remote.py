@@ -192,11 +192,11 @@ def _refused(url: str, response: httpx.Response) -> Failure:
 
 
 def _detail(response: httpx.Response) -> str:
-    """A problem+json answer's detail, else the start of the body."""
+    """The sidecar's message (Spring Boot's error shape), a problem+json detail, else the start of the body."""
     try:
         body = response.json()
     except ValueError:
         return response.text[:300] or response.reason_phrase
     if isinstance(body, dict):
-        return str(body.get("detail") or body.get("title") or body)[:300]
+        return str(body.get("message") or body.get("detail") or body.get("title") or body)[:300]
     return str(body)[:300]
