@@ -145,6 +145,11 @@ class RouterApp:
             ",".join(s.brokers),
         )
         log.info("Resolved properties: %s", s.describe())
+        if s.auto_add_partitions:
+            log.warning(
+                "spring.cloud.stream.kafka.binder.autoAddPartitions=true is ignored: python-router never alters an "
+                "existing topic; add partitions with Kafka's kafka-topics.sh --alter"
+            )
         for ignored in s.kafka.ignored:
             log.info("Kafka client setting %s ignored: %s", ignored.key, ignored.reason)
         stages = ", ".join(f"{d['alias']} ({d['type']})" for d in self.chain.describe())
