@@ -54,8 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.resolve(arguments, os.environ)
         app = RouterApp.from_settings(settings)
     except (SettingsError, ConfigError, ClientSettingError) as exc:
-        message = settings.scrub(str(exc)) if settings is not None else str(exc)
-        print(f"python-router: invalid configuration: {message}", file=sys.stderr, flush=True)
+        # One line per problem (a chain's configuration reports all of its problems at once).
+        problems = exc.problems if isinstance(exc, ConfigError) else (str(exc),)
+        for problem in problems:
+            message = settings.scrub(problem) if settings is not None else problem
+            print(f"python-router: invalid configuration: {message}", file=sys.stderr, flush=True)
         return 2
     try:
         return app.run()

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -46,12 +46,14 @@ class RouterApp:
     chain_file: str
     router_url: str | None
     shutdown_timeout_s: float
+    sidecar_settings: SidecarSettings
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RouterApp:
-        mode = settings.get(MODE, "all") or "all"
-        if mode not in ("all", "sidecar", "pump"):
-            raise SettingsError(f"Invalid value {mode} for configuration {MODE}: use all, sidecar or pump")
+        raw_mode = settings.get(MODE, "all") or "all"
+        if raw_mode not in ("all", "sidecar", "pump"):
+            raise SettingsError(f"Invalid value {raw_mode} for configuration {MODE}: use all, sidecar or pump")
+        mode = cast(Mode, raw_mode)
         router_url = settings.get(ROUTER_URL) or None
         if router_url is not None and not router_url.startswith(("http://", "https://")):
             raise SettingsError(
@@ -68,11 +70,12 @@ class RouterApp:
         chain_file = settings.get(CHAIN_LOCATION, DEFAULT_CHAIN) or DEFAULT_CHAIN
         return cls(
             settings=settings,
-            mode=mode,  # type: ignore[arg-type]  # checked above
+            mode=mode,
             chain=load_chain(settings, chain_file),
             chain_file=chain_file,
             router_url=router_url,
             shutdown_timeout_s=_seconds(settings, SHUTDOWN_TIMEOUT, 20.0),
+            sidecar_settings=_sidecar_settings(settings, mode),
         )
 
     def run(self) -> int:
@@ -80,11 +83,11 @@ class RouterApp:
         self._log_startup()
         registry = CollectorRegistry()
         if self.mode == "sidecar":
-            server = SidecarServer(self._sidecar(registry, probe=None), self._sidecar_settings(), handle_signals=True)
+            server = SidecarServer(self._sidecar(registry, probe=None), self.sidecar_settings, handle_signals=True)
             server.run()
             return 0
         pump = self._pump(registry)
-        server = SidecarServer(self._sidecar(registry, probe=pump), self._sidecar_settings())
+        server = SidecarServer(self._sidecar(registry, probe=pump), self.sidecar_settings)
         signals.install(pump, shutdown_timeout_s=self.shutdown_timeout_s)
         server.start()
         log.info("Actuator on %s/actuator (pid %d)", server.url, os.getpid())
@@ -115,15 +118,6 @@ class RouterApp:
         )
         return Pump(config, classifier, self.chain.errors, registry)
 
-    def _sidecar_settings(self) -> SidecarSettings:
-        properties = dict(self.settings.raw)
-        properties["server.port"] = str(self.settings.server_port)
-        properties["server.address"] = self.settings.server_address
-        if self.mode == "pump":
-            # A pump-only container does not classify for others unless asked to.
-            properties.setdefault(ROUTE_ENABLED, "false")
-        return SidecarSettings.from_properties(properties)
-
     def _sidecar(self, registry: CollectorRegistry, probe: Pump | None) -> FastAPI:
         s = self.settings
         info = AppInfo(
@@ -133,7 +127,7 @@ class RouterApp:
             bindings=dict(s.bindings),
             details={"mode": self.mode, "chainFile": self.chain_file, "kafka": _kafka_details(s)},
         )
-        return create_app(self.chain, info=info, settings=self._sidecar_settings(), registry=registry, probe=probe)
+        return create_app(self.chain, info=info, settings=self.sidecar_settings, registry=registry, probe=probe)
 
     def _log_startup(self) -> None:
         s = self.settings
@@ -171,6 +165,16 @@ def load_chain(settings: Settings, location: str) -> Chain:
     properties = parse_properties(text)
     properties.update(settings.section(*CHAIN_SECTIONS, vocabulary=properties))
     return build_chain(properties, bindings=settings.bindings)
+
+
+def _sidecar_settings(settings: Settings, mode: Mode) -> SidecarSettings:
+    properties = dict(settings.raw)
+    properties["server.port"] = str(settings.server_port)
+    properties["server.address"] = settings.server_address
+    if mode == "pump":
+        # A pump-only container does not classify for others unless asked to.
+        properties.setdefault(ROUTE_ENABLED, "false")
+    return SidecarSettings.from_properties(properties)
 
 
 def _seconds(settings: Settings, key: str, default: float) -> float:
