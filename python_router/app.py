@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 from pump import ChainClassifier, Classifier, Pump, PumpConfig, RemoteClassifier, signals
 from python_router.binding import Settings, SettingsError
 from sidecar import AppInfo, SidecarServer, SidecarSettings, create_app
+from sidecar.settings import ROUTE_ENABLED
 from transforms import Chain, build_chain, parse_properties
 
 log = logging.getLogger("python_router")
@@ -29,7 +30,6 @@ MODE: Final = "router.mode"
 ROUTER_URL: Final = "router.url"
 CHAIN_LOCATION: Final = "router.chain.location"
 SHUTDOWN_TIMEOUT: Final = "router.shutdown.timeout"
-ROUTE_ENABLED: Final = "router.route.enabled"
 DEFAULT_CHAIN: Final = "connect-config/router.properties"
 CHAIN_SECTIONS: Final = ("transforms", "predicates", "errors")
 
