@@ -270,6 +270,7 @@ def build_report(
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": " ".join(["python -m bench", *argv]),
+        "revision": machine.revision(ROOT),
         "settings": settings.as_dict(),
         "payloads": {p: PAYLOADS[p].describe() for p in settings.records},
         "machine": {**machine.describe(), "load_average_at_start": load_at_start},  # describe(): at the end

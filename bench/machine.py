@@ -11,6 +11,8 @@ from pathlib import Path
 
 from scripts.local_kafka import kafka_version
 
+MEASURED = ("transforms", "sidecar", "pump", "python_router", "connect-config", "bench")
+
 
 def _cpu_model() -> str:
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -37,6 +39,18 @@ def _package(name: str) -> str:
         return version(name)
     except PackageNotFoundError:
         return "not installed"
+
+
+def revision(root: Path) -> str:
+    """The commit measured, with `+changes` when the measured packages differ from it (others' work in progress)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", *MEASURED], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}+changes" if dirty else head
 
 
 def describe() -> dict[str, object]:

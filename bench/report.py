@@ -154,7 +154,7 @@ def write_chart(report: Mapping[str, Any], path: Path) -> None:
     matplotlib.use("Agg")  # no display on a server, and no window in CI
     import matplotlib.pyplot as plt
 
-    fig, (ax_rate, ax_lat, ax_cpu) = plt.subplots(1, 3, figsize=(18, 6), gridspec_kw={"width_ratios": [3, 2, 2]})
+    fig, (ax_rate, ax_lat, ax_cpu) = plt.subplots(1, 3, figsize=(19, 6.5), gridspec_kw={"width_ratios": [3, 3, 2]})
     payloads = list(report["throughput"])
     variants = [v for v in (*ROUTER_VARIANTS, *CEILING_VARIANTS)
                 if any(rate(report["throughput"][p], v) for p in payloads)]  # fmt: skip
@@ -187,11 +187,11 @@ def write_chart(report: Mapping[str, Any], path: Path) -> None:
             slowest = max(slowest, *values)
             bars = ax_lat.bar(xs, values, 0.27, label=label)
             ax_lat.bar_label(bars, labels=[f"{v:.0f}" if v >= 1 else f"{v:.1f}" for v in values], fontsize=6,
-                             padding=1)  # fmt: skip
+                             padding=2, rotation=90)  # fmt: skip
         ax_lat.axhline(GOAL_P99_MS, color="red", linestyle="--", linewidth=1, label="p99 goal (pump, 1000/s)")
         ax_lat.set_xticks(range(len(latency)), names, fontsize=7)
         ax_lat.set_yscale("log")
-        ax_lat.set_ylim(0.5, slowest * 6)
+        ax_lat.set_ylim(0.5, slowest * 10)
         ax_lat.set_ylabel("ms, send -> routed record in Kafka (log scale)")
         ax_lat.legend(fontsize=8, loc="upper left", ncols=2)
         ax_lat.grid(axis="y", which="both", alpha=0.3)
@@ -212,7 +212,8 @@ def write_chart(report: Mapping[str, Any], path: Path) -> None:
 
     machine = report["machine"]
     fig.suptitle(
-        f"python-router bench, {report['started'][:16]}: {machine['cores']} cores, Python {machine['python']}, "
+        f"python-router bench, {report['started'][:16]} (git {report.get('revision', '?')}): {machine['cores']} cores, "
+        f"Python {machine['python']}, "
         f"kafka-python {machine['kafka_python']}, Kafka {machine['kafka']}"
     )
     fig.tight_layout()
