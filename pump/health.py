@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
+from .broker_trouble import Diagnosis
+
 UP = "UP"
 DOWN = "DOWN"
 UNKNOWN = "UNKNOWN"
@@ -27,6 +29,9 @@ class PumpHealth:
         self.assignment: tuple[str, ...] = ()
         self.broker_ok: bool | None = None  # None until the first answer or failure
         self.broker_error: str | None = None
+        # Why Kafka refuses the connection (credentials, certificate, protocol), read at once from kafka-python's
+        # records: the kafka component says so before the bootstrap times out, and names the cause.
+        self.trouble: Callable[[], Diagnosis | None] = lambda: None
         self.last_broker_contact: float | None = None
         self.fatal: str | None = None
         self.lag: int | None = None
@@ -70,11 +75,14 @@ class PumpHealth:
 
     def _kafka(self) -> dict[str, object]:
         ok = self.broker_ok
-        status = UNKNOWN if ok is None else UP if ok else DOWN
+        trouble = self.trouble() if ok is not True else None
+        status = DOWN if trouble is not None else UNKNOWN if ok is None else UP if ok else DOWN
         details: dict[str, object] = {"brokers": self.brokers}
         since = self.seconds_since_broker_contact()
         details["secondsSinceContact"] = None if since is None else round(since, 1)
-        if self.broker_error is not None:
+        if trouble is not None:
+            details["error"], details["cause"] = trouble.reason, trouble.cause
+        elif self.broker_error is not None:
             details["error"] = self.broker_error
         return {"status": status, "details": details}
 

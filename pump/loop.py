@@ -31,6 +31,7 @@ from prometheus_client import CollectorRegistry
 from transforms.errors import Failure
 from transforms.record import Record
 
+from .broker_trouble import REFUSED_RETRY_S, BrokerTrouble
 from .classifier import Classifier, Outcome
 from .clients import TOMBSTONE, Consumer, KafkaClients, KafkaPython, Producer
 from .config import CONSUMER_REQUIRED, PumpConfig
@@ -119,6 +120,9 @@ class Pump:
         self._clock = clock
         self._metrics = PumpMetrics(registry if registry is not None else CollectorRegistry())
         self._health = PumpHealth(config.group_id, config.brokers, clock)
+        # kafka-python says only that it could not bootstrap; its log records say why (see broker_trouble).
+        self._trouble = BrokerTrouble(config.brokers, {**config.client, **config.consumer})
+        self._health.trouble = self._trouble.diagnosis
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
         self._stop_requested = False
@@ -138,6 +142,7 @@ class Pump:
     def run(self) -> int:
         """Pump until request_stop(); returns 0 after a clean shutdown. Raises RecordFailed when a record
         fails with errors.tolerance=none, TopicsMissing / TopicsNotCreated when topics cannot be provided."""
+        self._trouble.install()
         try:
             self._connect()
             while not self._stop_requested:
@@ -151,6 +156,7 @@ class Pump:
             raise
         finally:
             self.shutdown()
+            self._trouble.remove()
         return 0
 
     def _run_once(self) -> None:
@@ -407,6 +413,7 @@ class Pump:
                 self._consumer = self._clients.consumer(self._consumer_configs())
                 self._consumer.subscribe([self.config.input_topic], listener=_Rebalance(self))
                 self._health.broker_answered()
+                self._trouble.clear()
                 log.info(
                     "Pumping %s -> %s as group %s",
                     self.config.input_topic,
@@ -417,10 +424,20 @@ class Pump:
             except (KafkaConnectionError, KafkaTimeoutError) as why:
                 self._close_clients()
                 self._health.broker_failed(f"{type(why).__name__}: {why}")
-                if self._outage is None:
-                    self._outage, self._outage_since = f"Kafka at {self.config.brokers} is unreachable", self._clock()
-                    log.warning("Kafka at %s is unreachable (%s); retrying.", self.config.brokers, why)
-                self._wait(self._backoff_s)
+                trouble = self._trouble.explain()
+                # Refused (credentials, certificate, protocol): a setting must change, so retry slowly.
+                wait = max(self._backoff_s, REFUSED_RETRY_S) if trouble and trouble.refused else self._backoff_s
+                outage = trouble.reason if trouble else f"Kafka at {self.config.brokers} is unreachable"
+                if self._outage != outage:  # once per cause, not per retry
+                    self._outage_since = self._outage_since if self._outage else self._clock()
+                    self._outage = outage
+                    if trouble is None:
+                        log.warning("Kafka at %s is unreachable (%s); retrying.", self.config.brokers, why)
+                    elif trouble.refused:
+                        log.error("%s. Retrying every %.0fs.", trouble.reason, wait)
+                    else:
+                        log.warning("%s; retrying.", trouble.reason)
+                self._wait(wait)
                 self._backoff_s = min(self._backoff_s * 2, self.config.retry_backoff_max_s)
 
     def _provision_topics(self) -> None:
