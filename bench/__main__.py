@@ -59,6 +59,7 @@ class Settings:
     measure_s: float
     profile: bool
     quick: bool
+    pump_properties: list[str]  # extra `--key=value` for every pump process: settings other than the defaults
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,6 +85,9 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
     parser.add_argument("--warmup-seconds", type=float, help="latency warm-up, not measured (default 3, quick 1)")
     parser.add_argument("--measure-seconds", type=float, help="latency measurement (default 15, quick 3)")
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, help="profile the pump (default: full run)")
+    parser.add_argument("--pump-property", action="append", default=[], metavar="KEY=VALUE",
+                        help="a python-router property for every pump run (repeatable), e.g. "
+                        "spring.cloud.stream.kafka.binder.consumerProperties.fetch.min.bytes=1")  # fmt: skip
     parser.add_argument("--bootstrap", help="use this running broker instead of starting one (host:port)")
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
@@ -98,7 +102,10 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
         measure_s=args.measure_seconds if args.measure_seconds is not None else (3.0 if args.quick else 15.0),
         profile=args.profile if args.profile is not None else not args.quick,
         quick=args.quick,
+        pump_properties=[f"--{p.removeprefix('--')}" for p in args.pump_property],
     )
+    if any("=" not in p for p in settings.pump_properties):
+        parser.error("--pump-property takes KEY=VALUE, e.g. spring.cloud.stream.kafka.binder.producerProperties.acks=1")
     if settings.runs < 1 or any(n < 1000 for n in settings.records.values()):
         parser.error("--runs must be at least 1 and --records at least 1000 (a rate needs more than one batch)")
     return settings, args
@@ -157,7 +164,8 @@ class BenchRun:
         topics, count = _topics(payload), self.settings.records[payload]
         try:
             if variant in ROUTERS:
-                trial = measure_router(variant, bootstrap, topics, count, self.run_dir / "logs")
+                properties = self._properties(variant)
+                trial = measure_router(variant, bootstrap, topics, count, self.run_dir / "logs", properties)
             else:
                 scratch = f"{topics.input}.{variant}"
                 trial = measure_ceiling(variant, bootstrap, topics.input, scratch, PAYLOADS[payload], count,
@@ -184,11 +192,16 @@ class BenchRun:
             warmup_s=self.settings.warmup_s,
             measure_s=self.settings.measure_s,
             work_dir=self.run_dir,
-            properties=LOW_LATENCY_PROPERTIES if tuned else (),
+            properties=self._properties(variant, tuned),
             label=LOW_LATENCY_LABEL if tuned else None,
         )
         self.results.latency.append(result)
         tqdm.write(f"  latency {result.variant} {load}: p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms")
+
+    def _properties(self, variant: str, tuned: bool = False) -> list[str]:
+        if variant == "naive":
+            return []
+        return [*self.settings.pump_properties, *(LOW_LATENCY_PROPERTIES if tuned else ())]
 
     def profile(self, bootstrap: str) -> None:
         payload = next(iter(self.settings.records))
@@ -196,7 +209,8 @@ class BenchRun:
         # Sample only while the pump is busy: for most of the time its measured rate says it needs.
         measured = rate(summarize_throughput(self.results.trials.get(payload, {}), {}), "pump")
         seconds = PROFILE_MAX_S if measured is None else max(1.0, min(PROFILE_MAX_S, 0.7 * count / measured))
-        self.results.profile = profile_pump(bootstrap, _topics(payload), count, self.run_dir, seconds=seconds)
+        self.results.profile = profile_pump(bootstrap, _topics(payload), count, self.run_dir, seconds=seconds,
+                                            properties=self.settings.pump_properties)  # fmt: skip
 
     def execute(self, bootstrap: str | None) -> None:
         """Every step, with a progress bar; a failed step is reported and the run goes on with the next one."""

@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from bench.workload import OffsetWatcher, Topics
 PROFILE_S = 8.0
 RATE_HZ = 100
 TOP = 10
-WRAPPER_SHARE = 0.99  # a frame in this share of its thread's samples is an entry point, not a cost
+# A frame in this share of its thread's samples is an entry point; not 100%, as non-blocking samples may be torn.
+WRAPPER_SHARE = 0.95
 
 
 def py_spy() -> str:
@@ -34,7 +36,12 @@ def py_spy() -> str:
 
 
 def profile_pump(
-    bootstrap: str, topics: Topics, count: int, work_dir: Path, seconds: float = PROFILE_S
+    bootstrap: str,
+    topics: Topics,
+    count: int,
+    work_dir: Path,
+    seconds: float = PROFILE_S,
+    properties: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Profile a pump routing `topics.input` (holding `count` records) with a new group, once it is under way."""
     tool = py_spy()
@@ -43,7 +50,8 @@ def profile_pump(
     watcher = OffsetWatcher(bootstrap, topics.outputs)
     try:
         before = watcher.total()
-        router = start_router("pump", bootstrap, topics, f"bench-profile-{uuid.uuid4().hex[:8]}", work_dir / "logs")
+        group = f"bench-profile-{uuid.uuid4().hex[:8]}"
+        router = start_router("pump", bootstrap, topics, group, work_dir / "logs", properties=properties)
         try:
             deadline = time.monotonic() + 90
             while watcher.total() == before:
