@@ -12,7 +12,8 @@ help:
 	@echo "make test        lint, type-check and run every test (unit, contract, integration on a real broker)"
 	@echo "make test-fast   only the tests that need no broker"
 	@echo "make kafka-up    start a local Apache Kafka (KRaft) in the background; make kafka-down stops it"
-	@echo "make bench       side-by-side benchmarks (see BENCHMARKS.md); make docs regenerates docs/transforms.md"
+	@echo "make bench       side-by-side benchmarks (see BENCHMARKS.md; BENCH_ARGS=--quick for a short run)"
+	@echo "make docs        regenerates docs/transforms.md from the transforms' declared configuration"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "python-router needs Python 3.11 or newer: install it and run make again (or PYTHON=python3.11 make ...)")'
@@ -50,7 +51,7 @@ demo: kafka-jars
 	$(BIN)/python scripts/demo.py
 
 bench: kafka-jars
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 docs: $(STAMP)
 	$(BIN)/python -m transforms.docs --write docs/transforms.md

@@ -41,6 +41,8 @@ def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format=LOG_FORMAT, datefmt="%Y-%m-%d %H:%M:%S")
     # kafka-python narrates every connection at INFO; its warnings and errors still show.
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    # httpx logs every request at INFO: one line per /route/batch call in the pump's remote mode.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,6 +37,6 @@ def test_the_defaults_table_matches_the_code() -> None:
     assert rows["max.block.ms"].strip() == "10 s" and PRODUCER_DEFAULTS["max_block_ms"] == 10_000
     assert "`linger.ms` / `batch.size` | 10 ms / 128 KiB" in section()
     assert (PRODUCER_DEFAULTS["linger_ms"], PRODUCER_DEFAULTS["batch_size"]) == (10, 128 * 1024)
-    assert "`fetch.min.bytes` / `fetch.max.wait.ms` | 64 KiB / 100 ms" in section()
-    assert (CONSUMER_DEFAULTS["fetch_min_bytes"], CONSUMER_DEFAULTS["fetch_max_wait_ms"]) == (64 * 1024, 100)
+    assert "`fetch.min.bytes` / `fetch.max.wait.ms` | 1 / 100 ms" in section()
+    assert (CONSUMER_DEFAULTS["fetch_min_bytes"], CONSUMER_DEFAULTS["fetch_max_wait_ms"]) == (1, 100)
     assert "default 20 s" in section() and PumpConfig.__dataclass_fields__["shutdown_timeout_s"].default == 20.0
