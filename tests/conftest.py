@@ -13,18 +13,29 @@ from pathlib import Path
 
 import pytest
 
-from scripts.local_kafka import BrokerError, LocalKafka, free_port
+from scripts.local_kafka import DEFAULT_SCRAM_USERS, BrokerError, LocalKafka, free_port
+
+# The secured broker's users: the scripts' throwaway one, and one whose password is distinctive enough to
+# search every log line and HTTP answer for (tests/security).
+SECURED_USERS = {**DEFAULT_SCRAM_USERS, "sentinel": "Sup3r-S3cret-Pa55"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # A test marked `kafka` always gets the broker, even if it forgot to ask for it.
+    # A test marked `kafka` always gets a broker, even if it forgot to ask for it.
     for item in items:
-        if item.get_closest_marker("kafka") and "kafka_broker" not in getattr(item, "fixturenames", []):
+        names = getattr(item, "fixturenames", [])
+        if item.get_closest_marker("kafka") and "kafka_broker" not in names and "secured_kafka_broker" not in names:
             item.fixturenames.append("kafka_broker")  # type: ignore[attr-defined]
 
 
-def _start(state_dir: Path) -> LocalKafka:
-    broker = LocalKafka(state_dir=state_dir, port=free_port(), die_with_parent=True)
+def _start(state_dir: Path, sasl_ssl_port: int = 0, scram_users: dict[str, str] | None = None) -> LocalKafka:
+    broker = LocalKafka(
+        state_dir=state_dir,
+        port=free_port(),
+        die_with_parent=True,
+        sasl_ssl_port=sasl_ssl_port,
+        scram_users=dict(scram_users or DEFAULT_SCRAM_USERS),
+    )
     try:
         broker.start()
     except BrokerError as exc:
@@ -36,6 +47,18 @@ def _start(state_dir: Path) -> LocalKafka:
 def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
     """The session's broker. Use `kafka_broker.bootstrap` ("127.0.0.1:<port>")."""
     broker = _start(tmp_path_factory.mktemp("kafka"))
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def secured_kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    """The session's broker with a SASL_SSL listener (SCRAM-SHA-512/256 and PLAIN over TLS) beside its
+    plaintext one: `sasl_ssl_bootstrap`, `ca_file` (the throwaway CA), `tls_dir` (client.pem/client.key signed
+    by that CA), `scram_users` (SECURED_USERS)."""
+    broker = _start(tmp_path_factory.mktemp("kafka-sasl-ssl"), sasl_ssl_port=free_port(), scram_users=SECURED_USERS)
     try:
         yield broker
     finally:

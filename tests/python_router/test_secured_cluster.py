@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -11,29 +11,17 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
 from python_router.binding import Settings, scdf_launch
-from scripts.local_kafka import DEFAULT_SCRAM_USERS, BrokerError, LocalKafka, free_port
+from scripts.local_kafka import DEFAULT_SCRAM_USERS, LocalKafka
 
 pytestmark = pytest.mark.kafka
 PREFIX = "spring.cloud.stream.kafka.binder"
 USER, PASSWORD = next(iter(DEFAULT_SCRAM_USERS.items()))
 
 
-@pytest.fixture(scope="module")
-def secured_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
-    broker = LocalKafka(
-        state_dir=tmp_path_factory.mktemp("kafka-sasl-ssl"),
-        port=free_port(),
-        sasl_ssl_port=free_port(),
-        die_with_parent=True,
-    )
-    try:
-        broker.start()
-    except BrokerError as exc:
-        pytest.fail(f"the SASL_SSL broker could not start, so this test cannot run: {exc}", pytrace=False)
-    try:
-        yield broker
-    finally:
-        broker.stop()
+@pytest.fixture
+def secured_broker(secured_kafka_broker: LocalKafka) -> LocalKafka:
+    """The session's SASL_SSL broker (tests/conftest.py), shared with tests/security."""
+    return secured_kafka_broker
 
 
 def scram_over_tls(broker: LocalKafka, mechanism: str = "SCRAM-SHA-512") -> dict[str, str]:
