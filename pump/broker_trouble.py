@@ -36,6 +36,7 @@ Cause = Literal[
     "tls-hostname",
     "tls-refused",
     "tls-handshake",
+    "tls-files",
     "protocol-mismatch",
     "unreachable",
 ]
@@ -136,6 +137,14 @@ class BrokerTrouble(logging.Filter):
             return self._plaintext_to_tls()
         if "Handshake failed" in text:
             return self._tls_failure(text.split("Handshake failed:", 1)[-1].strip())
+        if isinstance(error, ssl.SSLError | FileNotFoundError | PermissionError | IsADirectoryError):
+            # Raised building the TLS context, before any byte is sent: a file or its password is wrong.
+            return Diagnosis(
+                "tls-files",
+                f"The TLS files for {at} could not be loaded ({text}): check that ssl.truststore.location and "
+                "ssl.keystore.location name readable PEM files, and ssl.key.password (a wrong key password reads "
+                "as 'PEM lib')",
+            )
         if "ECONNREFUSED" in text or "Connection refused" in text:
             return Diagnosis(
                 "unreachable",

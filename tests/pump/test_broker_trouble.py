@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import Iterator
@@ -124,6 +125,17 @@ def test_without_a_truststore_the_system_cas_are_blamed() -> None:
     error = KafkaConnectionError("Handshake failed: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
     found = seen(BrokerTrouble("kafka:9093", {**SCRAM, "ssl_cafile": None}), error)
     assert found is not None and "a CA this system trusts (ssl.truststore.location is not set)" in found.reason
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ssl.SSLError(9, "[SSL] PEM lib (_ssl.c:3926)"), FileNotFoundError(2, "No such file or directory")],
+)
+def test_tls_files_that_cannot_be_loaded_name_the_settings_and_the_key_password(error: OSError) -> None:
+    found = seen(BrokerTrouble("kafka:9093", SCRAM), error)
+    assert found is not None and found.cause == "tls-files" and found.refused
+    assert found.reason.startswith("The TLS files for Kafka at kafka:9093 could not be loaded (")
+    assert "ssl.key.password (a wrong key password reads as 'PEM lib')" in found.reason
 
 
 def test_an_unsupported_mechanism_lists_what_the_broker_offers() -> None:
