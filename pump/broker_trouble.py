@@ -56,8 +56,8 @@ class BrokerTrouble(logging.Filter):
     """Watches kafka-python's log records for the cause of a failed connection; keeps the latest one.
 
     It is a logging.Filter on kafka-python's loggers (installed by `install()`) so that it sees every record
-    before any rate limit drops it; it never drops one itself, but masks the SASL password should one ever
-    appear (kafka-python logs PLAIN's auth bytes at DEBUG).
+    before any rate limit drops it; it never drops one itself, but masks the SASL and key passwords in any
+    (kafka-python logs its configuration, and PLAIN's auth bytes, at DEBUG).
 
     >>> trouble = BrokerTrouble("kafka:9093", {"security_protocol": "SASL_SSL", "sasl_mechanism": "PLAIN"})
     >>> trouble.install()                                          # doctest: +SKIP
@@ -71,8 +71,8 @@ class BrokerTrouble(logging.Filter):
         self.mechanism = client.get("sasl_mechanism")
         self.user = client.get("sasl_plain_username")
         self.cafile = client.get("ssl_cafile")
-        password = client.get("sasl_plain_password")
-        self._password = str(password) if password else None
+        # kafka-python logs its whole configuration at DEBUG, passwords included, and PLAIN's auth bytes.
+        self._passwords = tuple(str(p) for p in (client.get("sasl_plain_password"), client.get("ssl_password")) if p)
         self._diagnosis: Diagnosis | None = None
         self._hung_up = False  # something answered, then closed the connection without saying why
         self._loggers: list[logging.Logger] = []
@@ -80,8 +80,8 @@ class BrokerTrouble(logging.Filter):
     # --- the filter, on kafka-python's IO thread ------------------------------------------------------
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._password is not None:
-            self._mask_password(record)
+        if self._passwords:
+            self._mask_passwords(record)
         if record.levelno < logging.WARNING:
             return True
         for arg in record.args if isinstance(record.args, tuple) else ():
@@ -90,14 +90,15 @@ class BrokerTrouble(logging.Filter):
                 break
         return True
 
-    def _mask_password(self, record: logging.LogRecord) -> None:
-        assert self._password is not None
+    def _mask_passwords(self, record: logging.LogRecord) -> None:
         try:
             text = record.getMessage()
         except Exception:  # a malformed record is logging's to report, not ours
             return
-        if self._password in text:
-            record.msg, record.args = text.replace(self._password, MASK), ()
+        if any(password in text for password in self._passwords):
+            for password in self._passwords:
+                text = text.replace(password, MASK)
+            record.msg, record.args = text, ()
 
     def _observe(self, error: BaseException) -> None:
         found = self.classify(error)

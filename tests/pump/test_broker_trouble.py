@@ -170,12 +170,15 @@ def test_clear_forgets() -> None:
     assert trouble.diagnosis() is None
 
 
-def test_the_sasl_password_is_masked_in_any_kafka_record() -> None:
-    # kafka-python logs the SASL PLAIN request, password and all, at DEBUG.
-    trouble = BrokerTrouble("kafka:9093", SCRAM)
+def test_the_passwords_are_masked_in_any_kafka_record() -> None:
+    # kafka-python logs its configuration and the SASL PLAIN request, passwords and all, at DEBUG.
+    trouble = BrokerTrouble("kafka:9093", {**SCRAM, "ssl_password": "k3y-Pa55"})
     debug = record("Request %d: %s", 3, b"\x00router\x00Sup3r-S3cret-Pa55", level=logging.DEBUG)
     assert trouble.filter(debug)
     assert "Sup3r" not in debug.getMessage() and "******" in debug.getMessage()
+    config = record("Starting KafkaAdminClient with configuration: %s", {**SCRAM, "ssl_password": "k3y-Pa55"})
+    assert trouble.filter(config)
+    assert "Sup3r" not in config.getMessage() and "k3y-Pa55" not in config.getMessage()
 
 
 def test_the_health_component_is_down_with_the_cause_before_the_bootstrap_gives_up() -> None:
