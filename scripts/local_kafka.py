@@ -107,6 +107,18 @@ def fetch_jars() -> Path:
     return LIBS
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id: 16 bytes in URL-safe base64, like Kafka's own `random-uuid`.
+
+    Like Kafka's Uuid.randomUuid(), it never starts with '-': the storage tool's argument parser would read
+    such an id as an option (one run in 64 failed that way before this).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -363,14 +375,14 @@ class LocalKafka:
     def _format_storage(self, config: Path) -> None:
         if (self.state_dir / "data" / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         scram: list[str] = []
         if self.sasl_ssl_port:
             for mechanism in ("SCRAM-SHA-512", "SCRAM-SHA-256"):
                 for user, password in self.scram_users.items():
                     scram += ["--add-scram", f"{mechanism}=[name={user},password={password}]"]
         result = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), *scram),
+            self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(config), *scram),
             capture_output=True,
             text=True,
             check=False,

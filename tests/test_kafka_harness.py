@@ -52,3 +52,12 @@ def test_a_broker_that_cannot_start_says_why_with_its_log(tmp_path: Path) -> Non
         broker.start(timeout=60)
     assert "Invalid value not-a-number" in str(failure.value)
     assert broker.process is None
+
+
+def test_a_cluster_id_never_starts_with_a_dash() -> None:
+    # The storage tool reads "-..." as an option: one broker start in 64 used to fail that way.
+    from scripts.local_kafka import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(5000)]
+    assert not any(i.startswith("-") for i in ids)
+    assert all(len(i) == 22 for i in ids)
