@@ -300,19 +300,24 @@ class Pump:
         """Outputs the broker refused fail like a stage (stage KAFKA_PRODUCE): dead-lettered with
         errors.tolerance=all, a stop with none. A refused dead letter stops the pump: it cannot be lost."""
         resent: list[_Sent] = []
+        stop: _Stop | None = None
         for sent, error in refused:
             failure = _refusal(sent, error)
             if sent.dead_letter:  # its failure is counted already
-                return _Stop(sent.index, failure)
+                stop = _Stop(sent.index, failure)
+                break
             if self._errors.tolerance == "none":
                 self._count_failure()
-                return _Stop(sent.index, failure)
+                stop = _Stop(sent.index, failure)
+                break
             again = self.dead_letter(sent.index, batch[sent.index], failure)
             if again is not None:
                 resent.append(again)
+        # The dead letters sent above are for records before any stop: everything before the stop is
+        # committed, so they must be acknowledged first; one the broker refuses is the earlier stop.
         for sent, error in self._await_acknowledgement(resent):
             return _Stop(sent.index, _refusal(sent, error))
-        return None
+        return stop
 
     def _commit_after_acknowledgement(self, done: Sequence[Record], resume_at: Record | None) -> None:
         """Commit, per partition, the offset after the last record done (all acknowledged by now); with a

@@ -359,6 +359,21 @@ def test_a_dead_letter_the_broker_refuses_stops_the_pump_rather_than_lose_the_re
     assert broker.committed_offset("recipe", "timeDest") == 1
 
 
+def test_a_refused_dead_letter_earlier_in_the_batch_is_awaited_before_anything_after_it_is_committed() -> None:
+    # Record 0's output is refused, so it is dead-lettered, and that dead letter is refused too; record 2's
+    # dead letter is refused as well. The stop must be at record 0: committing up to record 2 would lose it.
+    broker = broker_with(EVEN, ODD, b"bad")
+    broker.refuse = lambda topic, value: (
+        MessageSizeTooLargeError("too big") if topic == "evenDest" or topic.endswith(".dlq") else None
+    )
+    pump, clients = make_pump(broker)
+
+    with pytest.raises(RecordFailed, match=r"timeDest-0@0: KAFKA_PRODUCE .* dead letter for topic timeDest.dlq"):
+        run_until_idle(pump, clients)
+
+    assert broker.committed_offset("recipe", "timeDest") in (None, 0)
+
+
 class FlakyClassifier:
     """Fails each record retriably `failures` times, then routes it like the chain."""
 
