@@ -7,6 +7,7 @@ from __future__ import annotations
 import binascii
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
@@ -43,6 +44,7 @@ class RemoteClassifier:
         client: httpx.Client | None = None,
     ) -> None:
         self.url = url.rstrip("/") + BATCH_PATH
+        self.shown_url = _shown(self.url)  # for messages and health: a password in the URL is masked
         self._max_request_bytes = max_request_bytes
         self._client = client if client is not None else httpx.Client(timeout=timeout_s)
         self._error: str | None = None
@@ -56,7 +58,7 @@ class RemoteClassifier:
         return outcomes
 
     def health(self) -> Mapping[str, Mapping[str, object]]:
-        details: dict[str, object] = {"url": self.url}
+        details: dict[str, object] = {"url": self.shown_url}
         if self._error is not None:
             details["error"] = self._error
             return {"remoteRouter": {"status": "DOWN", "details": details}}
@@ -82,15 +84,17 @@ class RemoteClassifier:
             response = self._client.post(self.url, content=body, headers=_JSON)
         except httpx.HTTPError as why:
             raise self._unavailable(
-                f"the sidecar at {self.url} cannot be reached: {type(why).__name__}: {why}"
+                f"the sidecar at {self.shown_url} cannot be reached: {type(why).__name__}: {why}"
             ) from why
         if response.status_code >= 500:
-            raise self._unavailable(f"the sidecar at {self.url} answered {response.status_code}: {_detail(response)}")
+            raise self._unavailable(
+                f"the sidecar at {self.shown_url} answered {response.status_code}: {_detail(response)}"
+            )
         if response.status_code >= 400:
             if end - start > 1:  # find the record it refuses; the others are fine
                 middle = (start + end) // 2
                 return self._post(records, encoded, start, middle) + self._post(records, encoded, middle, end)
-            return [_refused(self.url, response)]
+            return [_refused(self.shown_url, response)]
         try:
             results = orjson.loads(response.content)["results"]
             if len(results) != end - start:
@@ -98,7 +102,7 @@ class RemoteClassifier:
             outcomes = [_outcome(result, record) for result, record in zip(results, records[start:end], strict=True)]
         except (ValueError, KeyError, TypeError) as why:
             raise self._unavailable(
-                f"the sidecar at {self.url} answered something that is not /route/batch's format ({why}): "
+                f"the sidecar at {self.shown_url} answered something that is not /route/batch's format ({why}): "
                 "check that router.url points at python-router's sidecar, of the same version"
             ) from why
         self._answered, self._error = True, None
@@ -200,3 +204,12 @@ def _detail(response: httpx.Response) -> str:
     if isinstance(body, dict):
         return str(body.get("message") or body.get("detail") or body.get("title") or body)[:300]
     return str(body)[:300]
+
+
+def _shown(url: str) -> str:
+    """`url` with any password in it masked, as Spring masks one in a URL."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:******@{host}"))

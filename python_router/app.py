@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 from pump import ChainClassifier, Classifier, Pump, PumpConfig, RemoteClassifier, signals
 from python_router.binding import Settings, SettingsError
 from sidecar import AppInfo, SidecarServer, SidecarSettings, create_app
+from sidecar.secrets import mask_url_passwords
 from sidecar.settings import ROUTE_ENABLED
 from transforms import Chain, build_chain, parse_properties
 
@@ -149,7 +150,7 @@ class RouterApp:
         stages = ", ".join(f"{d['alias']} ({d['type']})" for d in self.chain.describe())
         log.info("Chain from %s: %s; errors.tolerance=%s", self.chain_file, stages, self.chain.errors.tolerance)
         if self.router_url:
-            log.info("Classifying through the sidecar at %s", self.router_url)
+            log.info("Classifying through the sidecar at %s", mask_url_passwords(self.router_url))
 
 
 def load_chain(settings: Settings, location: str) -> Chain:

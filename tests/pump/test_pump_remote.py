@@ -107,3 +107,13 @@ def test_an_answer_in_another_format_is_unavailable_with_a_hint() -> None:
     remote = RemoteClassifier("http://sidecar", client=httpx.Client(transport=httpx.MockTransport(handler)))
     with pytest.raises(ClassifierUnavailable, match=r"router\.url points at python-router's sidecar"):
         remote.classify(RECORDS[:1])
+
+
+def test_a_password_in_the_sidecars_url_is_masked_in_messages_and_health() -> None:
+    remote = RemoteClassifier("http://router:Pa55-w0rd@127.0.0.1:9")
+    assert remote.shown_url == "http://router:******@127.0.0.1:9/route/batch"
+    assert "Pa55-w0rd" not in str(remote.health())
+    with pytest.raises(ClassifierUnavailable) as unreachable:
+        remote.classify([Record(topic="timeDest", value=b"05/17/19 17:56:36")])
+    assert "Pa55-w0rd" not in str(unreachable.value)
+    remote.close()
