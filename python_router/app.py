@@ -21,7 +21,7 @@ from pump import ChainClassifier, Classifier, Pump, PumpConfig, RemoteClassifier
 from python_router.binding import Settings, SettingsError
 from sidecar import AppInfo, SidecarServer, SidecarSettings, create_app
 from sidecar.secrets import mask_url_passwords
-from sidecar.settings import ROUTE_ENABLED
+from sidecar.settings import ROUTE_ENABLED, parse_duration_s
 from transforms import Chain, build_chain, parse_properties
 
 log = logging.getLogger("python_router")
@@ -179,16 +179,18 @@ def _sidecar_settings(settings: Settings, mode: Mode) -> SidecarSettings:
 
 
 def _seconds(settings: Settings, key: str, default: float) -> float:
+    """A duration property in Spring's syntax (`20s`, `PT20S`, `20000ms`), as the sidecar reads its own."""
     raw = settings.get(key)
     if raw is None:
         return default
     try:
-        value = float(raw.strip().removesuffix("s"))
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise SettingsError(f"Invalid value {raw} for configuration {key}: give a positive number of seconds")
-    return value
+        seconds = parse_duration_s(raw.strip())
+    except ValueError as why:
+        raise SettingsError(f"Invalid value {raw} for configuration {key}: {why}") from None
+    if seconds < 1:
+        hint = " (a bare number is milliseconds, as in Spring: write 20s)" if raw.strip().isdigit() else ""
+        raise SettingsError(f"Invalid value {raw} for configuration {key}: give at least 1s{hint}")
+    return seconds
 
 
 def _kafka_details(settings: Settings) -> Mapping[str, object]:

@@ -131,7 +131,7 @@ _DURATION_UNITS_S: Final = {
 }
 
 
-def _parse_duration_s(raw: str) -> float:
+def parse_duration_s(raw: str) -> float:
     """Spring's Duration: `60s`, `500ms`, `2m`, ISO-8601 `PT1M`; a bare number is milliseconds."""
     simple = _DURATION.fullmatch(raw)
     if simple is not None:
@@ -144,7 +144,7 @@ def _parse_duration_s(raw: str) -> float:
 
 
 def _parse_liveness_timeout(raw: str) -> float:
-    seconds = _parse_duration_s(raw)
+    seconds = parse_duration_s(raw)
     if seconds < _MIN_LIVENESS_TIMEOUT_S:
         hint = " (a bare number is milliseconds, as in Spring: write 60s for a minute)" if raw.isdigit() else ""
         raise ValueError(f"Value must be at least 1s, or the app would be restarted between two polls{hint}.")
