@@ -2,7 +2,7 @@
 -> commit, with Kafka Connect's error handling and Spring Cloud Stream's topic provisioning."""
 
 from .classifier import ChainClassifier, Classifier, Outcome
-from .config import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, PumpConfig, consumer_group
+from .config import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, PumpConfig
 from .errors import (
     BrokerUnavailable,
     ClassifierUnavailable,
@@ -32,5 +32,4 @@ __all__ = [
     "TopicsMissing",
     "TopicsNotCreated",
     "Unavailable",
-    "consumer_group",
 ]

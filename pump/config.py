@@ -134,16 +134,3 @@ class PumpConfig:
 
     def admin_configs(self) -> dict[str, Any]:
         return {**CLIENT_DEFAULTS, **self.client, **self.admin}
-
-
-def consumer_group(input_group: str | None, stream_name: str | None, app_name: str | None) -> str:
-    """The consumer group: `spring.cloud.stream.bindings.input.group`, else the stream's name
-    (`spring.cloud.dataflow.stream.name`), else the app's (`spring.application.name`), else python-router.
-
-    >>> consumer_group(None, "recipe", "python-router")
-    'recipe'
-    """
-    for candidate in (input_group, stream_name, app_name):
-        if candidate and candidate.strip():
-            return candidate.strip()
-    return "python-router"

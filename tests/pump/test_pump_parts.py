@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pump import PumpConfig, TopicsMissing, TopicsNotCreated, consumer_group
+from pump import PumpConfig, TopicsMissing, TopicsNotCreated
 from pump.classifier import Outcome
 from pump.content_type import output_headers
 from pump.dead_letter import dead_letter_headers
@@ -173,13 +173,6 @@ def test_a_topic_the_broker_will_not_create_says_why_and_what_to_check() -> None
         ensure_topics(admin, [TopicSpec("oddDest", 1, 3), TopicSpec("evenDest", 1, 3)], auto_create=True)
     assert refused.value.reasons == {"oddDest": "Replication factor: 3 larger than available brokers: 1."}
     assert "spring.cloud.stream.kafka.binder.replicationFactor" in str(refused.value)
-
-
-def test_the_consumer_group_falls_back_to_the_stream_then_the_app_name() -> None:
-    assert consumer_group("mygroup", "recipe", "python-router") == "mygroup"
-    assert consumer_group(None, "recipe", "python-router") == "recipe"
-    assert consumer_group(" ", None, "router-app") == "router-app"
-    assert consumer_group(None, None, None) == "python-router"
 
 
 def test_invalid_settings_are_refused_with_every_problem_named() -> None:
