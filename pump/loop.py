@@ -29,7 +29,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from transforms.errors import Failure
-from transforms.record import Record
+from transforms.record import Record, make_record
 
 from .broker_trouble import REFUSED_RETRY_S, BrokerTrouble
 from .classifier import Classifier, Outcome
@@ -622,14 +622,14 @@ class _Rebalance(AsyncConsumerRebalanceListener):  # type: ignore[misc]  # kafka
 
 def _to_record(record: Any) -> Record:
     timestamp = record.timestamp
-    return Record(
-        topic=record.topic,
-        value=record.value,
-        key=record.key,
-        headers=tuple(record.headers),
-        partition=record.partition,
-        offset=record.offset,
-        timestamp=timestamp if timestamp is not None and timestamp >= 0 else None,
+    return make_record(
+        record.topic,
+        record.value,
+        record.key,
+        tuple(record.headers),
+        record.partition,
+        record.offset,
+        timestamp if timestamp is not None and timestamp >= 0 else None,
     )
 
 

@@ -48,29 +48,13 @@ class Record:
         """A copy on another topic (a fast `with_(topic=...)`)."""
         if type(self) is not Record:
             return replace(self, topic=topic)
-        copy = _new_record(Record)
-        _set_topic(copy, topic)
-        _set_value(copy, self.value)
-        _set_key(copy, self.key)
-        _set_headers(copy, self.headers)
-        _set_partition(copy, self.partition)
-        _set_offset(copy, self.offset)
-        _set_timestamp(copy, self.timestamp)
-        return copy
+        return make_record(topic, self.value, self.key, self.headers, self.partition, self.offset, self.timestamp)
 
     def with_value(self, value: bytes | None) -> Record:
         """A copy with another value (a fast `with_(value=...)`)."""
         if type(self) is not Record:
             return replace(self, value=value)
-        copy = _new_record(Record)
-        _set_topic(copy, self.topic)
-        _set_value(copy, value)
-        _set_key(copy, self.key)
-        _set_headers(copy, self.headers)
-        _set_partition(copy, self.partition)
-        _set_offset(copy, self.offset)
-        _set_timestamp(copy, self.timestamp)
-        return copy
+        return make_record(self.topic, value, self.key, self.headers, self.partition, self.offset, self.timestamp)
 
     def header(self, key: str) -> bytes | None:
         """The last value of header `key` (Kafka's `lastHeader`), or None."""
@@ -87,3 +71,28 @@ _SLOTS = tuple((name, vars(Record)[name].__get__, vars(Record)[name].__set__) fo
 _set_topic, _set_value, _set_key, _set_headers, _set_partition, _set_offset, _set_timestamp = (
     setter for _, _, setter in _SLOTS
 )
+
+
+def make_record(
+    topic: str,
+    value: bytes | None,
+    key: bytes | None,
+    headers: tuple[Header, ...],
+    partition: int | None,
+    offset: int | None,
+    timestamp: int | None,
+) -> Record:
+    """`Record(topic, value, key, headers, partition, offset, timestamp)`, about three times faster.
+
+    For the hot paths (a consumed batch, /route/batch, each stage of the chain): the frozen dataclass's
+    __init__ sets every field through object.__setattr__; this writes the slots directly.
+    """
+    record: Record = _new_record(Record)
+    _set_topic(record, topic)
+    _set_value(record, value)
+    _set_key(record, key)
+    _set_headers(record, headers)
+    _set_partition(record, partition)
+    _set_offset(record, offset)
+    _set_timestamp(record, timestamp)
+    return record
