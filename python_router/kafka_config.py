@@ -96,12 +96,6 @@ def client_settings(
     )
 
 
-def client_kwargs(configuration: Mapping[str, str]) -> dict[str, Any]:
-    """The kwargs every kafka-python client accepts (security, timeouts, client id), for a client the
-    pump builds itself."""
-    return _role_kwargs(configuration, "admin")[0]
-
-
 # --- plain settings: one Kafka name, one kafka-python kwarg --------------------------------------
 
 

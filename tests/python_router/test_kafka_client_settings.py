@@ -14,7 +14,6 @@ from python_router import kafka_config
 from python_router.kafka_config import (
     ClientSettingError,
     ClientSettings,
-    client_kwargs,
     client_settings,
     parse_jaas_config,
 )
@@ -127,13 +126,6 @@ def test_role_properties_override_the_common_configuration_for_that_role() -> No
         "all",
         "all",
     )
-
-
-def test_client_kwargs_is_the_part_every_client_accepts() -> None:
-    assert client_kwargs({**SCRAM_OVER_TLS, "linger.ms": "5", "client.id": "x"}) == {
-        **client_settings(SCRAM_OVER_TLS).admin,
-        "client_id": "x",
-    }
 
 
 @pytest.mark.parametrize(("given", "expected"), [("all", "all"), ("-1", "all"), ("0", 0), ("1", 1)])
