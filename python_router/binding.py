@@ -14,6 +14,7 @@ from typing import Any, Literal, NamedTuple
 
 from python_router.kafka_config import ClientSettingError, ClientSettings, client_settings
 from python_router.secrets import mask, mask_value, scrub, secret_values
+from sidecar.settings import FALSE, TRUE  # Spring's StringToBooleanConverter
 from transforms import parse_properties
 from transforms.errors import ConfigError
 
@@ -67,8 +68,6 @@ INDEX_VARIABLES = ("INSTANCE_INDEX", "SPRING_APPLICATION_INDEX", "CF_INSTANCE_IN
 _TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
 _HOST = re.compile(r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.%A-Za-z]+\]")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9_+.-]*://")
-_TRUE = ("true", "on", "yes", "1")  # Spring's StringToBooleanConverter
-_FALSE = ("false", "off", "no", "0")
 
 
 class SettingsError(Exception):
@@ -457,9 +456,9 @@ class _Reader:
         if prop is None:
             return default
         lowered = prop.value.strip().lower()
-        if lowered in _TRUE:
+        if lowered in TRUE:
             return True
-        if lowered in _FALSE:
+        if lowered in FALSE:
             return False
         raise self.fail(key, "not a boolean: write true or false")
 

@@ -151,11 +151,16 @@ def _parse_liveness_timeout(raw: str) -> float:
     return seconds
 
 
+# Spring's StringToBooleanConverter, as binding.py reads every other boolean property.
+TRUE: Final = frozenset({"true", "on", "yes", "1"})
+FALSE: Final = frozenset({"false", "off", "no", "0"})
+
+
 def _parse_bool(raw: str) -> bool:
     lowered = raw.lower()
-    if lowered not in ("true", "false"):
-        raise ValueError("Value must be true or false.")
-    return lowered == "true"
+    if lowered not in TRUE | FALSE:
+        raise ValueError("Value must be true or false (on/off, yes/no and 1/0 work too, as in Spring).")
+    return lowered in TRUE
 
 
 def _endpoint_ids(raw: str) -> frozenset[str]:

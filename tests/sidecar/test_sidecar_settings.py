@@ -61,7 +61,7 @@ def test_every_invalid_value_is_reported_at_once_in_connects_wording() -> None:
                 "server.port": "80800",
                 "server.max-request-size": "lots",
                 "router.liveness.timeout": "60",
-                "router.route.enabled": "yes",
+                "router.route.enabled": "maybe",
             }
         )
     assert raised.value.problems == (
@@ -71,8 +71,14 @@ def test_every_invalid_value_is_reported_at_once_in_connects_wording() -> None:
         "Value must be a size such as 1048576, 512KB or 4MB (Spring's DataSize syntax).",
         "Invalid value 60 for configuration router.liveness.timeout: Value must be at least 1s, or the app "
         "would be restarted between two polls (a bare number is milliseconds, as in Spring: write 60s for a minute).",
-        "Invalid value yes for configuration router.route.enabled: Value must be true or false.",
+        "Invalid value maybe for configuration router.route.enabled: "
+        "Value must be true or false (on/off, yes/no and 1/0 work too, as in Spring).",
     )
+
+
+def test_booleans_read_as_spring_reads_them() -> None:
+    assert SidecarSettings.from_properties({"router.route.enabled": "yes"}).route_enabled is True
+    assert SidecarSettings.from_properties({"router.route.enabled": "off"}).route_enabled is False
 
 
 def test_a_too_small_request_size_is_refused() -> None:
