@@ -22,8 +22,8 @@ from tests.security.router_process import Router, exec_style, launch, scram_over
 pytestmark = pytest.mark.kafka
 USER, PASSWORD = next(iter(DEFAULT_SCRAM_USERS.items()))
 TIMESTAMPS = [b"05/17/19 17:56:36", b"05/17/19 17:56:37", b"05/17/19 17:56:38"]
-# How long the wrong-password app runs before its attempts are counted: the first bootstrap (10 s), one
-# refused-retry wait (30 s) and a little of the second bootstrap.
+# How long the wrong-password app is watched once it has named the refusal: the rest of the bootstrap that saw
+# it (under 10 s), one refused-retry wait (30 s) and a little of the next bootstrap.
 WATCH_S = 45.0
 # kafka-python retries a bootstrap with exponential backoff from 50 ms: at most 9 attempts fit its 10 s,
 # so two bootstraps bound the count. Without the slow retry it was 36 in 45 s (README "Security").
@@ -146,12 +146,13 @@ def test_a_plaintext_client_on_the_secured_listener_is_told_it_speaks_tls(apps: 
 
 def test_a_wrong_password_is_named_reported_down_and_retried_slowly_without_a_crash(apps: Apps) -> None:
     router = apps.wrong_password
-    # kafka-python may first see the refusal as a bare disconnect ("unreachable"); the cause follows on a
-    # later attempt, when the broker's refusal is read before its close.
+    # kafka-python may first see the refusal as a bare disconnect ("unreachable"; on a loaded machine for a few
+    # bootstraps in a row, each bounded by its own exponential backoff); the cause follows on a later attempt,
+    # when the broker's refusal is read before its close.
     router.wait_until(
         "kafka DOWN for the credentials",
         lambda: router.kafka_health()["details"].get("cause") == "authentication",
-        40,
+        60,
     )
     health = router.get("/actuator/health")
     assert health.status_code == 503 and health.json()["status"] == "DOWN"
@@ -164,18 +165,20 @@ def test_a_wrong_password_is_named_reported_down_and_retried_slowly_without_a_cr
     # Kubernetes must not restart it for this: a restart cannot fix a password.
     assert router.get("/actuator/health/liveness").status_code == 200
 
-    time.sleep(max(0.0, WATCH_S - (time.monotonic() - router.started)))
-    attempts = failed_logins(apps.broker) - apps.failed_logins_before
-    assert 2 <= attempts <= MOST_ATTEMPTS, (
-        f"{attempts} SCRAM logins in {WATCH_S:.0f}s: the pump should retry a refusal every {REFUSED_RETRY_S:.0f}s"
+    # From the refusal on, the pump retries slowly: watch it for one retry round.
+    attempts_before, lines_before = failed_logins(apps.broker), len(router.text().splitlines())
+    time.sleep(WATCH_S)
+    attempts = failed_logins(apps.broker) - attempts_before
+    assert 1 <= attempts <= MOST_ATTEMPTS, (
+        f"{attempts} SCRAM logins in {WATCH_S:.0f}s after the refusal: the pump should retry a refusal every "
+        f"{REFUSED_RETRY_S:.0f}s"
     )
     assert router.alive(), "no crash: the app keeps serving its actuator while it retries"
-    lines = router.text().splitlines()
     assert len(pump_errors(router)) == 1, "the pump says it once per cause, not once per retry"
     assert "refused the SASL credentials" in pump_errors(router)[0]
     assert f"Retrying every {REFUSED_RETRY_S:.0f}s" in pump_errors(router)[0]
-    kafka_python = [line for line in lines if " kafka." in line]
+    kafka_python = [line for line in router.text().splitlines()[lines_before:] if " kafka." in line]
     # Before: about 150 lines in 40 s. Now the first of each distinct line, then one per 30 s with a count.
-    assert len(kafka_python) <= 40, "\n".join(kafka_python)
-    assert any("more like this in the last 30s" in line for line in kafka_python)
+    assert len(kafka_python) <= 30, "\n".join(kafka_python)
+    assert any("more like this in the last 30s" in line for line in kafka_python), "\n".join(kafka_python)
     assert "not-the-password" not in router.text()
