@@ -12,6 +12,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -118,12 +119,15 @@ def test_a_pump_killed_mid_run_and_restarted_loses_nothing(
 ) -> None:
     topics = Topics.fresh("crash")
     create_topic(bootstrap, topics.input)
-    load_timestamps(bootstrap, topics.input, 50_000)
+    load_timestamps(bootstrap, topics.input, 20_000)
+    loading = _paced_load(bootstrap, topics.input, 30_000, per_second=5_000, first=20_000)
     first = pumps(topics)
     _wait_for_commit(bootstrap, topics, at_least=10_000, pump=first)
     first.kill()
     assert (committed(bootstrap, topics.group, topics.input)[0] or 0) < 50_000, "killed too late to prove anything"
 
+    loading.join(timeout=120)
+    assert not loading.is_alive(), "the paced load did not finish within 120 s"
     second = pumps(topics)
     wait_until_consumed(bootstrap, topics.group, topics.input, timeout=180, pump=second)
     assert second.stop() == 0
@@ -172,6 +176,23 @@ def _wait_for_health(path: Path, status: str, pump: PumpProcess, timeout: float 
             text = path.read_text() if path.exists() else "(none)"
             raise AssertionError(f"kafka health never {status}: {text}\n{pump.log()}")
         time.sleep(0.2)
+
+
+def _paced_load(bootstrap: str, topic: str, count: int, per_second: float, first: int = 0) -> threading.Thread:
+    """Produce timestamps `first` to `first + count` (keyed as load_timestamps keys them) at about `per_second`,
+    in a thread, so that a pump cannot finish them before the test has done its damage, however loaded the
+    machine; join the thread before counting on them all being in the topic."""
+
+    def paced() -> Iterator[tuple[bytes, bytes]]:
+        start = time.monotonic()
+        for n, i in enumerate(range(first, first + count)):
+            if n % 500 == 0:
+                time.sleep(max(0.0, start + n / per_second - time.monotonic()))
+            yield f"k{i % 10}".encode(), timestamp(i)
+
+    thread = threading.Thread(target=produce, args=(bootstrap, topic, paced()), name="paced-load", daemon=True)
+    thread.start()
+    return thread
 
 
 def _wait_for_commit(bootstrap: str, topics: Topics, at_least: int, pump: PumpProcess | None = None) -> None:
@@ -249,7 +270,8 @@ def test_sigterm_mid_run_exits_zero_in_time_with_everything_produced_committed(
 ) -> None:
     topics = Topics.fresh("term")
     create_topic(bootstrap, topics.input)
-    load_timestamps(bootstrap, topics.input, 50_000)
+    load_timestamps(bootstrap, topics.input, 20_000)
+    loading = _paced_load(bootstrap, topics.input, 30_000, per_second=5_000, first=20_000)
     pump = pumps(topics, "--shutdown-timeout", "10")
     _wait_for_commit(bootstrap, topics, at_least=5_000, pump=pump)
 
@@ -257,6 +279,8 @@ def test_sigterm_mid_run_exits_zero_in_time_with_everything_produced_committed(
     pump.signal(signal.SIGTERM)
     assert pump.wait(30) == 0
     assert time.monotonic() - asked < 10
+    loading.join(timeout=120)
+    assert not loading.is_alive(), "the paced load did not finish within 120 s"
 
     done = committed(bootstrap, topics.group, topics.input)[0] or 0
     even, odd = outputs(bootstrap, topics)
@@ -360,8 +384,9 @@ def test_remote_mode_routes_like_in_process_and_survives_the_sidecar_restarting(
     assert sorted(r.value for r in odd) == sorted(expected(i) for i in range(1, 10_000, 2))
     assert [r.key for r in even[:3]] == [b"k0", b"k2", b"k4"]
 
-    # The sidecar goes away mid-run, and comes back.
-    load_timestamps(bootstrap, topics.input, 30_000)  # the same 30,000 first timestamps again, behind
+    # The sidecar goes away mid-run, and comes back. The 30,000 first timestamps arrive again, behind, paced
+    # over about 15 s so that the pump cannot finish them before the sidecar is gone, however loaded the machine.
+    loading = _paced_load(bootstrap, topics.input, 30_000, per_second=2_000)
     _wait_for_commit(bootstrap, topics, at_least=12_000, pump=pump)
     server.stop()
     time.sleep(3)
@@ -370,6 +395,8 @@ def test_remote_mode_routes_like_in_process_and_survives_the_sidecar_restarting(
     assert (committed(bootstrap, topics.group, topics.input)[0] or 0) == stalled  # nothing committed meanwhile
     assert pump.process.poll() is None
     server.start()
+    loading.join(timeout=120)
+    assert not loading.is_alive(), "the paced load did not finish within 120 s"
     wait_until_consumed(bootstrap, topics.group, topics.input, timeout=180, pump=pump)
     assert pump.stop() == 0
     assert "cannot be reached" in pump.log_path.read_text()
