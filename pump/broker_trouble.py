@@ -84,9 +84,10 @@ class BrokerTrouble(logging.Filter):
             self._mask_passwords(record)
         if record.levelno < logging.WARNING:
             return True
-        for arg in record.args if isinstance(record.args, tuple) else ():
+        args = record.args if isinstance(record.args, tuple) else ()
+        for arg in args:
             if isinstance(arg, BaseException):
-                self._observe(arg)
+                self._observe(arg, during_sasl=any(_lost_during_sasl(other) for other in args))
                 break
         return True
 
@@ -100,12 +101,17 @@ class BrokerTrouble(logging.Filter):
                 text = text.replace(password, MASK)
             record.msg, record.args = text, ()
 
-    def _observe(self, error: BaseException) -> None:
+    def _observe(self, error: BaseException, during_sasl: bool = False) -> None:
         found = self.classify(error)
         if found is None:
             return
         if found == "hung-up":
             self._hung_up = True
+            # The broker answered ApiVersions, then closed the connection in the middle of SASL: it refused
+            # the credentials, but its answer was lost in the same read as its close (kafka-python 3.0.12,
+            # mostly on a busy machine). A guess, so it never replaces what the broker itself said.
+            if during_sasl and self._diagnosis is None:
+                self._diagnosis = self._closed_during_sasl()
             return
         assert isinstance(found, Diagnosis)
         # An unconfirmed guess never replaces what the broker itself said.
@@ -196,6 +202,15 @@ class BrokerTrouble(logging.Filter):
             f"{at} closed the connection during the TLS handshake ({said}): if that listener does not speak TLS "
             f"(PLAINTEXT or SASL_PLAINTEXT), security.protocol={self.protocol} is wrong for it: use the broker's "
             "TLS listener, or set security.protocol to what the listener speaks",
+        )
+
+    def _closed_during_sasl(self) -> Diagnosis:
+        return Diagnosis(
+            "authentication",
+            f"Kafka at {self.brokers} closed the connection during SASL authentication ({self.mechanism}, user "
+            f"{self.user}) without a reason kafka-python could read: it most likely refused the credentials: check "
+            f"the username and password in sasl.jaas.config, and that the user exists on the cluster for "
+            f"{self.mechanism} (or, if that listener takes no SASL, set security.protocol={self.protocol[5:]})",
         )
 
     def _plaintext_to_tls(self) -> Diagnosis:
@@ -310,6 +325,19 @@ def _kafka_loggers() -> list[logging.Logger]:
         if name.startswith("kafka.") and isinstance(logger, logging.Logger):
             loggers.append(logger)
     return loggers
+
+
+def _lost_during_sasl(connection: object) -> bool:
+    """Whether `connection` is a kafka-python connection with SASL on that closed after the broker answered
+    its ApiVersions request and before it was ready (the moment it logs "Connection lost"): that is, during
+    SASL authentication."""
+    ready = getattr(connection, "init_future", None)
+    return (
+        getattr(connection, "sasl_enabled", False) is True
+        and getattr(connection, "broker_version", None) is not None
+        and callable(getattr(ready, "failed", None))
+        and ready.failed() is True  # type: ignore[union-attr]
+    )
 
 
 def _tls_record_header(text: str) -> bool:

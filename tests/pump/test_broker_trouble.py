@@ -9,6 +9,7 @@ import ssl
 import struct
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import pytest
 from kafka.errors import (
@@ -17,6 +18,7 @@ from kafka.errors import (
     SaslAuthenticationFailedError,
     UnsupportedSaslMechanismError,
 )
+from kafka.future import Future
 
 from pump.broker_trouble import BrokerTrouble, Diagnosis, RepeatLimiter, speaks_plaintext_kafka, speaks_tls
 from pump.health import PumpHealth
@@ -65,6 +67,68 @@ def test_a_bare_disconnect_after_a_refusal_keeps_the_refusal() -> None:
     trouble = BrokerTrouble("kafka:9093", SCRAM)
     found = seen(trouble, AUTH_FAILED, KafkaConnectionError("socket disconnected"))
     assert found is not None and found.cause == "authentication"
+
+
+@dataclass
+class Connection:
+    """What kafka-python's KafkaConnection shows when it logs "Connection lost" (the filter reads only this)."""
+
+    sasl_enabled: bool = True
+    broker_version: tuple[int, int] | None = (4, 3)  # it answered ApiVersions
+    init_future: Future = field(default_factory=Future)
+
+    def lost(self, error: BaseException) -> logging.LogRecord:
+        if not self.init_future.is_done:
+            self.init_future.failure(error)  # as KafkaConnection.connection_lost does, before it logs
+        return record("%s: Connection lost: %s", self, error)
+
+
+HUNG_UP = KafkaConnectionError("socket disconnected")
+
+
+def test_a_hang_up_in_the_middle_of_sasl_is_taken_for_a_refusal_and_says_it_is_a_guess() -> None:
+    # On a busy machine kafka-python reads the broker's refusal and its close in one go, and drops the refusal,
+    # attempt after attempt: without this the pump would call the broker unreachable and retry it quickly.
+    trouble = BrokerTrouble("kafka:9093", SCRAM)
+    trouble.filter(Connection().lost(HUNG_UP))
+    found = trouble.diagnosis()
+    assert found is not None and found.cause == "authentication" and found.refused
+    assert found.reason == (
+        "Kafka at kafka:9093 closed the connection during SASL authentication (SCRAM-SHA-512, user router) "
+        "without a reason kafka-python could read: it most likely refused the credentials: check the username "
+        "and password in sasl.jaas.config, and that the user exists on the cluster for SCRAM-SHA-512 (or, if "
+        "that listener takes no SASL, set security.protocol=SSL)"
+    )
+    # What the broker itself says replaces the guess; the guess never replaces what it said.
+    assert seen(trouble, AUTH_FAILED) == seen(BrokerTrouble("kafka:9093", SCRAM), AUTH_FAILED)
+    trouble.filter(Connection().lost(HUNG_UP))
+    assert trouble.diagnosis() == seen(BrokerTrouble("kafka:9093", SCRAM), AUTH_FAILED)
+
+
+@pytest.mark.parametrize(
+    "connection",
+    [
+        Connection(broker_version=None),  # closed before it answered ApiVersions: not SASL's doing
+        Connection(sasl_enabled=False),
+        "<KafkaConnection node_id=bootstrap-0>",  # a record without the connection object
+    ],
+    ids=["before-api-versions", "no-sasl", "text-only"],
+)
+def test_other_hang_ups_are_not_taken_for_a_refusal(connection: Connection | str) -> None:
+    trouble = BrokerTrouble("kafka:9093", SCRAM)
+    if isinstance(connection, Connection):
+        trouble.filter(connection.lost(HUNG_UP))
+    else:
+        trouble.filter(record("%s: Connection lost: %s", connection, HUNG_UP))
+    assert trouble.diagnosis() is None
+
+
+def test_a_connection_lost_after_it_was_ready_is_not_a_refusal() -> None:
+    ready = Connection()
+    ready.init_future.success(None)  # authenticated and working; then the broker went away
+    trouble = BrokerTrouble("kafka:9093", SCRAM)
+    trouble.filter(ready.lost(HUNG_UP))
+    assert trouble.diagnosis() is None
 
 
 def test_an_unreachable_broker_replaces_an_old_refusal_and_is_not_a_refusal() -> None:

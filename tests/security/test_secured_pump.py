@@ -81,6 +81,19 @@ def apps(
         stop_all(started)
 
 
+def refusal_words(broker: LocalKafka) -> tuple[str, str]:
+    """How the app words a refused login: the broker's answer, or (when kafka-python loses it in the same read
+    as the close, mostly on a busy machine) the hang-up in the middle of SASL."""
+    at = f"Kafka at {broker.sasl_ssl_bootstrap}"
+    return (
+        f"{at} refused the SASL credentials (SCRAM-SHA-512, user {USER}): check the username and password in "
+        "sasl.jaas.config",
+        f"{at} closed the connection during SASL authentication (SCRAM-SHA-512, user {USER}) without a reason "
+        "kafka-python could read: it most likely refused the credentials: check the username and password in "
+        "sasl.jaas.config",
+    )
+
+
 def pump_errors(router: Router) -> list[str]:
     return [line for line in router.text().splitlines() if " ERROR " in line and " pump " in line]
 
@@ -158,10 +171,7 @@ def test_a_wrong_password_is_named_reported_down_and_retried_slowly_without_a_cr
     assert health.status_code == 503 and health.json()["status"] == "DOWN"
     kafka = health.json()["components"]["kafka"]["details"]
     assert kafka["cause"] == "authentication"
-    assert kafka["error"].startswith(
-        f"Kafka at {apps.broker.sasl_ssl_bootstrap} refused the SASL credentials (SCRAM-SHA-512, user {USER}): "
-        "check the username and password in sasl.jaas.config"
-    )
+    assert kafka["error"].startswith(refusal_words(apps.broker)), kafka["error"]
     # Kubernetes must not restart it for this: a restart cannot fix a password.
     assert router.get("/actuator/health/liveness").status_code == 200
 
@@ -174,9 +184,12 @@ def test_a_wrong_password_is_named_reported_down_and_retried_slowly_without_a_cr
         f"{REFUSED_RETRY_S:.0f}s"
     )
     assert router.alive(), "no crash: the app keeps serving its actuator while it retries"
-    assert len(pump_errors(router)) == 1, "the pump says it once per cause, not once per retry"
-    assert "refused the SASL credentials" in pump_errors(router)[0]
-    assert f"Retrying every {REFUSED_RETRY_S:.0f}s" in pump_errors(router)[0]
+    errors = [line.split(" pump ", 1)[1] for line in pump_errors(router)]
+    # Once per cause, not once per retry: the guess, then the broker's own words if kafka-python reads them.
+    assert 1 <= len(errors) <= 2 and len(set(errors)) == len(errors), errors
+    for line in errors:
+        assert line.split(": ", 1)[1].startswith(refusal_words(apps.broker)), line
+        assert line.endswith(f"Retrying every {REFUSED_RETRY_S:.0f}s."), line
     kafka_python = [line for line in router.text().splitlines()[lines_before:] if " kafka." in line]
     # Before: about 150 lines in 40 s. Now the first of each distinct line, then one per 30 s with a count.
     assert len(kafka_python) <= 30, "\n".join(kafka_python)
