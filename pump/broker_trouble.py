@@ -75,6 +75,7 @@ class BrokerTrouble(logging.Filter):
         self._passwords = tuple(str(p) for p in (client.get("sasl_plain_password"), client.get("ssl_password")) if p)
         self._diagnosis: Diagnosis | None = None
         self._hung_up = False  # something answered, then closed the connection without saying why
+        self._lock = threading.Lock()  # each kafka-python client's IO thread runs the filter
         self._loggers: list[logging.Logger] = []
 
     # --- the filter, on kafka-python's IO thread ------------------------------------------------------
@@ -105,12 +106,17 @@ class BrokerTrouble(logging.Filter):
         found = self.classify(error)
         if found is None:
             return
+        with self._lock:
+            self._remember(found, during_sasl)
+
+    def _remember(self, found: Diagnosis | Literal["hung-up"], during_sasl: bool) -> None:
         if found == "hung-up":
             self._hung_up = True
             # The broker answered ApiVersions, then closed the connection in the middle of SASL: it refused
             # the credentials, but its answer was lost in the same read as its close (kafka-python 3.0.12,
-            # mostly on a busy machine). A guess, so it never replaces what the broker itself said.
-            if during_sasl and self._diagnosis is None:
+            # mostly on a busy machine). A guess: it replaces "unreachable" (the broker is there now) but
+            # never what a broker said.
+            if during_sasl and (self._diagnosis is None or not self._diagnosis.refused):
                 self._diagnosis = self._closed_during_sasl()
             return
         assert isinstance(found, Diagnosis)
@@ -249,8 +255,9 @@ class BrokerTrouble(logging.Filter):
 
     def clear(self) -> None:
         """Forget what was seen: the clients are connected now."""
-        self._diagnosis = None
-        self._hung_up = False
+        with self._lock:
+            self._diagnosis = None
+            self._hung_up = False
 
     # --- wiring ---------------------------------------------------------------------------------------
 
@@ -328,13 +335,18 @@ def _kafka_loggers() -> list[logging.Logger]:
 
 
 def _lost_during_sasl(connection: object) -> bool:
-    """Whether `connection` is a kafka-python connection with SASL on that closed after the broker answered
-    its ApiVersions request and before it was ready (the moment it logs "Connection lost"): that is, during
-    SASL authentication."""
+    """Whether `connection` is a kafka-python connection with SASL on that closed before it was ready (the
+    moment it logs "Connection lost") and after it had sent a second request: it sends its SaslHandshake only
+    once the broker has answered its ApiVersions request, so it closed during SASL authentication.
+
+    The request count is kafka-python 3.0.12's own (`parser._correlation_id`, 1 for the first request of a
+    connection); tests/pump/test_broker_trouble.py pins it against a real KafkaConnection."""
     ready = getattr(connection, "init_future", None)
+    sent = getattr(getattr(connection, "parser", None), "_correlation_id", 0)
     return (
         getattr(connection, "sasl_enabled", False) is True
-        and getattr(connection, "broker_version", None) is not None
+        and type(sent) is int
+        and sent >= 2
         and callable(getattr(ready, "failed", None))
         and ready.failed() is True  # type: ignore[union-attr]
     )

@@ -9,7 +9,6 @@ import ssl
 import struct
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
 from kafka.errors import (
@@ -18,7 +17,10 @@ from kafka.errors import (
     SaslAuthenticationFailedError,
     UnsupportedSaslMechanismError,
 )
-from kafka.future import Future
+from kafka.net.connection import KafkaConnection
+from kafka.protocol.metadata import ApiVersionsRequest
+from kafka.protocol.parser import KafkaProtocol
+from kafka.protocol.sasl import SaslHandshakeRequest
 
 from pump.broker_trouble import BrokerTrouble, Diagnosis, RepeatLimiter, speaks_plaintext_kafka, speaks_tls
 from pump.health import PumpHealth
@@ -69,29 +71,36 @@ def test_a_bare_disconnect_after_a_refusal_keeps_the_refusal() -> None:
     assert found is not None and found.cause == "authentication"
 
 
-@dataclass
-class Connection:
-    """What kafka-python's KafkaConnection shows when it logs "Connection lost" (the filter reads only this)."""
-
-    sasl_enabled: bool = True
-    broker_version: tuple[int, int] | None = (4, 3)  # it answered ApiVersions
-    init_future: Future = field(default_factory=Future)
-
-    def lost(self, error: BaseException) -> logging.LogRecord:
-        if not self.init_future.is_done:
-            self.init_future.failure(error)  # as KafkaConnection.connection_lost does, before it logs
-        return record("%s: Connection lost: %s", self, error)
-
-
 HUNG_UP = KafkaConnectionError("socket disconnected")
+
+
+def connection(requests_sent: int, protocol: str = "SASL_SSL") -> KafkaConnection:
+    """A real kafka-python connection that has sent `requests_sent` requests (ApiVersions first, then, with
+    SASL on, SaslHandshake once ApiVersions was answered), as the filter will find it in "Connection lost"."""
+    made = KafkaConnection(None, node_id="bootstrap-0", security_protocol=protocol, sasl_mechanism="SCRAM-SHA-512")
+    made.parser = KafkaProtocol(client_id="test")
+    requests = [ApiVersionsRequest(version=0), SaslHandshakeRequest(mechanism="SCRAM-SHA-512", version=1)]
+    for request in requests[:requests_sent]:
+        made.parser.send_request(request)
+    return made
+
+
+def lose(trouble: BrokerTrouble, lost: KafkaConnection, error: BaseException = HUNG_UP) -> Diagnosis | None:
+    """kafka-python's own connection_lost(), which logs "Connection lost" through its logger, watched."""
+    logger = logging.getLogger("kafka.net.connection")
+    logger.addFilter(trouble)
+    try:
+        lost.connection_lost(error)
+    finally:
+        logger.removeFilter(trouble)
+    return trouble.diagnosis()
 
 
 def test_a_hang_up_in_the_middle_of_sasl_is_taken_for_a_refusal_and_says_it_is_a_guess() -> None:
     # On a busy machine kafka-python reads the broker's refusal and its close in one go, and drops the refusal,
     # attempt after attempt: without this the pump would call the broker unreachable and retry it quickly.
     trouble = BrokerTrouble("kafka:9093", SCRAM)
-    trouble.filter(Connection().lost(HUNG_UP))
-    found = trouble.diagnosis()
+    found = lose(trouble, connection(requests_sent=2))
     assert found is not None and found.cause == "authentication" and found.refused
     assert found.reason == (
         "Kafka at kafka:9093 closed the connection during SASL authentication (SCRAM-SHA-512, user router) "
@@ -100,34 +109,40 @@ def test_a_hang_up_in_the_middle_of_sasl_is_taken_for_a_refusal_and_says_it_is_a
         "that listener takes no SASL, set security.protocol=SSL)"
     )
     # What the broker itself says replaces the guess; the guess never replaces what it said.
-    assert seen(trouble, AUTH_FAILED) == seen(BrokerTrouble("kafka:9093", SCRAM), AUTH_FAILED)
-    trouble.filter(Connection().lost(HUNG_UP))
-    assert trouble.diagnosis() == seen(BrokerTrouble("kafka:9093", SCRAM), AUTH_FAILED)
+    broker_said = seen(BrokerTrouble("kafka:9093", SCRAM), AUTH_FAILED)
+    assert seen(trouble, AUTH_FAILED) == broker_said
+    assert lose(trouble, connection(requests_sent=2)) == broker_said
+
+
+def test_the_guess_replaces_unreachable_once_the_broker_is_there() -> None:
+    # Started before Kafka: connection refused first, then the wrong password.
+    trouble = BrokerTrouble("kafka:9093", SCRAM)
+    assert seen(trouble, KafkaConnectionError("111 ECONNREFUSED")) is not None
+    found = lose(trouble, connection(requests_sent=2))
+    assert found is not None and found.cause == "authentication"
 
 
 @pytest.mark.parametrize(
-    "connection",
+    ("lost", "why"),
     [
-        Connection(broker_version=None),  # closed before it answered ApiVersions: not SASL's doing
-        Connection(sasl_enabled=False),
-        "<KafkaConnection node_id=bootstrap-0>",  # a record without the connection object
+        (connection(requests_sent=1), "closed before it answered ApiVersions: not SASL's doing"),
+        (connection(requests_sent=2, protocol="SSL"), "no SASL"),
     ],
-    ids=["before-api-versions", "no-sasl", "text-only"],
+    ids=["before-api-versions", "no-sasl"],
 )
-def test_other_hang_ups_are_not_taken_for_a_refusal(connection: Connection | str) -> None:
-    trouble = BrokerTrouble("kafka:9093", SCRAM)
-    if isinstance(connection, Connection):
-        trouble.filter(connection.lost(HUNG_UP))
-    else:
-        trouble.filter(record("%s: Connection lost: %s", connection, HUNG_UP))
-    assert trouble.diagnosis() is None
+def test_other_hang_ups_are_not_taken_for_a_refusal(lost: KafkaConnection, why: str) -> None:
+    assert lose(BrokerTrouble("kafka:9093", SCRAM), lost) is None, why
 
 
 def test_a_connection_lost_after_it_was_ready_is_not_a_refusal() -> None:
-    ready = Connection()
+    ready = connection(requests_sent=2)
     ready.init_future.success(None)  # authenticated and working; then the broker went away
+    assert lose(BrokerTrouble("kafka:9093", SCRAM), ready) is None
+
+
+def test_a_record_with_only_the_text_of_the_connection_is_not_a_refusal() -> None:
     trouble = BrokerTrouble("kafka:9093", SCRAM)
-    trouble.filter(ready.lost(HUNG_UP))
+    trouble.filter(record("%s: Connection lost: %s", "<KafkaConnection node_id=bootstrap-0>", HUNG_UP))
     assert trouble.diagnosis() is None
 
 

@@ -12,9 +12,9 @@ import json
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -120,14 +120,14 @@ def test_a_pump_killed_mid_run_and_restarted_loses_nothing(
     topics = Topics.fresh("crash")
     create_topic(bootstrap, topics.input)
     load_timestamps(bootstrap, topics.input, 20_000)
-    loading = _paced_load(bootstrap, topics.input, 30_000, per_second=5_000, first=20_000)
     first = pumps(topics)
+    _wait_for_commit(bootstrap, topics, at_least=1, pump=first)  # consuming: the rest arrives over 10 s
+    loading = _paced_load(bootstrap, topics.input, 30_000, per_second=3_000, first=20_000)
     _wait_for_commit(bootstrap, topics, at_least=10_000, pump=first)
     first.kill()
     assert (committed(bootstrap, topics.group, topics.input)[0] or 0) < 50_000, "killed too late to prove anything"
 
-    loading.join(timeout=120)
-    assert not loading.is_alive(), "the paced load did not finish within 120 s"
+    assert loading.result(timeout=120) == 30_000
     second = pumps(topics)
     wait_until_consumed(bootstrap, topics.group, topics.input, timeout=180, pump=second)
     assert second.stop() == 0
@@ -178,10 +178,10 @@ def _wait_for_health(path: Path, status: str, pump: PumpProcess, timeout: float 
         time.sleep(0.2)
 
 
-def _paced_load(bootstrap: str, topic: str, count: int, per_second: float, first: int = 0) -> threading.Thread:
+def _paced_load(bootstrap: str, topic: str, count: int, per_second: float, first: int = 0) -> Future[int]:
     """Produce timestamps `first` to `first + count` (keyed as load_timestamps keys them) at about `per_second`,
     in a thread, so that a pump cannot finish them before the test has done its damage, however loaded the
-    machine; join the thread before counting on them all being in the topic."""
+    machine. Its result is how many were sent (or the producer's error): take it before counting on them."""
 
     def paced() -> Iterator[tuple[bytes, bytes]]:
         start = time.monotonic()
@@ -190,9 +190,11 @@ def _paced_load(bootstrap: str, topic: str, count: int, per_second: float, first
                 time.sleep(max(0.0, start + n / per_second - time.monotonic()))
             yield f"k{i % 10}".encode(), timestamp(i)
 
-    thread = threading.Thread(target=produce, args=(bootstrap, topic, paced()), name="paced-load", daemon=True)
-    thread.start()
-    return thread
+    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paced-load")
+    try:
+        return loader.submit(produce, bootstrap, topic, paced())
+    finally:
+        loader.shutdown(wait=False)
 
 
 def _wait_for_commit(bootstrap: str, topics: Topics, at_least: int, pump: PumpProcess | None = None) -> None:
@@ -271,16 +273,16 @@ def test_sigterm_mid_run_exits_zero_in_time_with_everything_produced_committed(
     topics = Topics.fresh("term")
     create_topic(bootstrap, topics.input)
     load_timestamps(bootstrap, topics.input, 20_000)
-    loading = _paced_load(bootstrap, topics.input, 30_000, per_second=5_000, first=20_000)
     pump = pumps(topics, "--shutdown-timeout", "10")
+    _wait_for_commit(bootstrap, topics, at_least=1, pump=pump)  # consuming: the rest arrives over 10 s
+    loading = _paced_load(bootstrap, topics.input, 30_000, per_second=3_000, first=20_000)
     _wait_for_commit(bootstrap, topics, at_least=5_000, pump=pump)
 
     asked = time.monotonic()
     pump.signal(signal.SIGTERM)
     assert pump.wait(30) == 0
     assert time.monotonic() - asked < 10
-    loading.join(timeout=120)
-    assert not loading.is_alive(), "the paced load did not finish within 120 s"
+    assert loading.result(timeout=120) == 30_000
 
     done = committed(bootstrap, topics.group, topics.input)[0] or 0
     even, odd = outputs(bootstrap, topics)
@@ -395,8 +397,7 @@ def test_remote_mode_routes_like_in_process_and_survives_the_sidecar_restarting(
     assert (committed(bootstrap, topics.group, topics.input)[0] or 0) == stalled  # nothing committed meanwhile
     assert pump.process.poll() is None
     server.start()
-    loading.join(timeout=120)
-    assert not loading.is_alive(), "the paced load did not finish within 120 s"
+    assert loading.result(timeout=120) == 30_000
     wait_until_consumed(bootstrap, topics.group, topics.input, timeout=180, pump=pump)
     assert pump.stop() == 0
     assert "cannot be reached" in pump.log_path.read_text()

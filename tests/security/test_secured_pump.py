@@ -192,6 +192,6 @@ def test_a_wrong_password_is_named_reported_down_and_retried_slowly_without_a_cr
         assert line.endswith(f"Retrying every {REFUSED_RETRY_S:.0f}s."), line
     kafka_python = [line for line in router.text().splitlines()[lines_before:] if " kafka." in line]
     # Before: about 150 lines in 40 s. Now the first of each distinct line, then one per 30 s with a count.
-    assert len(kafka_python) <= 30, "\n".join(kafka_python)
+    assert len(kafka_python) <= 40, "\n".join(kafka_python)
     assert any("more like this in the last 30s" in line for line in kafka_python), "\n".join(kafka_python)
     assert "not-the-password" not in router.text()
