@@ -17,10 +17,14 @@ from pathlib import Path
 
 from bench.process_cost import Cost, cost
 from bench.workload import Topics
+from pump.config import KAFKA_CLIENT
 from scripts.local_kafka import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-ROUTERS = ("naive", "pump", "pump-remote")
+# The pump variants run on each Kafka client: kafka-python (the default) and librdkafka (`-librdkafka`).
+ROUTERS = ("naive", "pump", "pump-remote", "pump-librdkafka", "pump-remote-librdkafka")
+PUMPS = ("pump", "pump-librdkafka")  # in-process classification, one per client
+LIBRDKAFKA = "-librdkafka"
 STOP_GRACE_S = 15.0
 
 
@@ -139,11 +143,14 @@ def start_router(
     *,
     properties: Sequence[str] = (),
 ) -> RouterProcess:
-    """Start `variant` (naive, pump or pump-remote) reading `topics.input` with a new consumer group.
+    """Start `variant` (one of ROUTERS) reading `topics.input` with a new consumer group.
 
     `properties` (`--key=value`) are added to the pump's command line: settings other than the defaults.
     """
     router = RouterProcess(variant)
+    if variant.endswith(LIBRDKAFKA) and variant in ROUTERS:
+        variant = variant.removesuffix(LIBRDKAFKA)
+        properties = [f"--{KAFKA_CLIENT}=librdkafka", *properties]
     if variant == "naive":
         command = [sys.executable, "-m", "bench.naive_router", "--bootstrap", bootstrap, "--input", topics.input]
         command += ["--even", topics.even, "--odd", topics.odd, "--group", group]

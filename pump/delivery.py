@@ -1,18 +1,19 @@
-"""Delivery and acknowledgement: send a batch's outputs and dead letters, wait until the broker acknowledged
-every one, and settle what it refused (Kafka Connect's errors.tolerance); say where the batch stops."""
+"""Delivery and acknowledgement: send a batch's outputs and dead letters, later wait until the broker
+acknowledged every one, and settle what it refused (Kafka Connect's errors.tolerance); say where the batch
+stops. Between the two the loop polls and classifies the next batch, while the producer delivers this one."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from transforms.errors import Failure
 from transforms.record import Record
 
 from .classifier import Outcome
-from .clients import Producer
+from .clients import Batch, Positions, Producer
 from .config import PumpConfig
 from .content_type import output_headers
 from .dead_letter import dead_letter_headers, log_failure
@@ -53,10 +54,24 @@ class Stop:
     failure: Failure
 
 
+@dataclass(slots=True)
+class InFlight:
+    """A batch sent and not yet acknowledged: its records, what the chain made of them, and what was sent."""
+
+    records: Sequence[Record]
+    outcomes: Sequence[Outcome]
+    next: Positions  # per partition, the offset after the batch's last record
+    started: float  # when it was polled, for the batch duration
+    stop: Stop | None  # the first failure with errors.tolerance=none: nothing from it on was sent
+    produced: dict[str, int] = field(default_factory=dict)  # outputs sent, per topic
+    dead_letters: int = 0
+
+
 class BatchDelivery:
-    """Sends what the chain made of a batch and waits for the broker's acknowledgement of all of it.
+    """Sends what the chain made of a batch, and later waits for the broker's acknowledgement of all of it.
 
     Each record is sent with its index in the batch as its tag, so that the producer's answer names it.
+    A producer holds one batch in flight at a time: acknowledge() it before the next send().
     """
 
     def __init__(self, errors: ErrorHandling, config: PumpConfig, health: PumpHealth, metrics: PumpMetrics) -> None:
@@ -66,37 +81,45 @@ class BatchDelivery:
         self._metrics = metrics
         self._warned_silent_skips = False
 
-    def deliver(
-        self, producer: Producer, batch: Sequence[Record], outcomes: Sequence[Outcome], timeout_s: float
-    ) -> Stop | None:
-        """Send every output and dead letter, then wait until the broker acknowledged all of them (raises
-        BrokerUnavailable when it does not in `timeout_s`). Returns where the batch stops, else None."""
-        stop = self._first_failure(batch, outcomes) if self._errors.tolerance == "none" else None
-        end = len(batch) if stop is None else stop.index
-        produced: dict[str, int] = {}
-        dead_letters = dropped = 0
-        for index in range(end):
+    def send(self, producer: Producer, batch: Batch, outcomes: Sequence[Outcome], started: float) -> InFlight:
+        """Send every output and dead letter of `batch` (up to a stop with errors.tolerance=none). Raises
+        BrokerUnavailable when the producer cannot take them."""
+        records = batch.records
+        stop = self._first_failure(records, outcomes) if self._errors.tolerance == "none" else None
+        sent = InFlight(records, outcomes, batch.next, started, stop)
+        produced = sent.produced
+        send = producer.send
+        dropped = 0
+        for index in range(len(records) if stop is None else stop.index):
             outcome = outcomes[index]
             if isinstance(outcome, Record):
-                headers = output_headers(outcome.headers, outcome.value)
-                producer.send(index, outcome.topic, outcome.key, outcome.value, headers, outcome.timestamp)
-                produced[outcome.topic] = produced.get(outcome.topic, 0) + 1
+                topic = outcome.topic
+                send(index, topic, outcome.key, outcome.value, output_headers(outcome.headers, outcome.value),
+                     outcome.timestamp)  # fmt: skip
+                produced[topic] = produced.get(topic, 0) + 1
             elif outcome is None:
                 dropped += 1
-            elif self._dead_letter(producer, index, batch[index], outcome):
-                dead_letters += 1
+            elif self._dead_letter(producer, index, records[index], outcome):
+                sent.dead_letters += 1
         if dropped:
             self._metrics.dropped.inc(dropped)
             self._health.dropped += dropped
+        return sent
+
+    def acknowledge(self, producer: Producer, sent: InFlight, timeout_s: float) -> Stop | None:
+        """Wait until the broker acknowledged everything `sent` (raises BrokerUnavailable when it does not
+        within `timeout_s`), and settle what it refused. Returns where the batch stops, else None."""
         refused = producer.flush(timeout_s)
         for index, _ in refused:
-            outcome = outcomes[index]
+            outcome = sent.outcomes[index]
             if isinstance(outcome, Record):
-                produced[outcome.topic] -= 1
+                sent.produced[outcome.topic] -= 1
             else:
-                dead_letters -= 1
-        self._acknowledged(produced, dead_letters)
-        return self._settle_refusals(producer, batch, outcomes, refused, timeout_s) if refused else stop
+                sent.dead_letters -= 1
+        self._acknowledged(sent.produced, sent.dead_letters)
+        if not refused:
+            return sent.stop
+        return self._settle_refusals(producer, sent.records, sent.outcomes, refused, timeout_s)
 
     def _dead_letter(self, producer: Producer, index: int, record: Record, failure: Failure) -> bool:
         """errors.tolerance=all: send the original record, untouched, to the dead-letter topic (with Connect's

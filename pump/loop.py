@@ -1,8 +1,8 @@
-"""The pump: poll a batch, classify it, send the results, wait for the broker's acknowledgement of all of
-them, then commit the batch's offsets (at-least-once); on trouble, rewind and retry. Each hard part has its
-module: delivery.py (sending, acknowledgement, dead letters), offsets.py (commits, rewinds, rebalances),
-startup.py (topics, clients, joining), signals.py (the stop request and its budget), pump/clients (the
-Kafka client seam)."""
+"""The pump: poll a batch, classify it, send the results; while the broker acknowledges them, poll and
+classify the next batch; then, once all are acknowledged, commit the first batch's offsets (at-least-once).
+On trouble, rewind both batches and retry. Each hard part has its module: delivery.py (sending,
+acknowledgement, dead letters), offsets.py (commits, rewinds, rebalances), startup.py (topics, clients,
+joining), signals.py (the stop request and its budget), pump/clients (the Kafka client seam)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from prometheus_client import CollectorRegistry
 from transforms.record import Record
 
 from .classifier import Classifier
-from .clients import KafkaClients, Partition, kafka_clients
+from .clients import Batch, KafkaClients, Partition, kafka_clients
 from .config import PumpConfig
-from .delivery import BatchDelivery, ErrorHandling
-from .errors import BrokerUnavailable, ClassifierUnavailable, RecordFailed, Unavailable
+from .delivery import BatchDelivery, ErrorHandling, InFlight
+from .errors import BrokerUnavailable, ClassifierUnavailable, PumpError, RecordFailed, Unavailable
 from .health import PumpHealth
 from .metrics import PumpMetrics
 from .offsets import Offsets
@@ -66,12 +66,14 @@ class Pump:
         self._health.trouble = self._trouble.diagnosis
         self._stop = StopRequest(config.shutdown_timeout_s, clock)
         self._outage = Outage(config.retry_backoff_s, config.retry_backoff_max_s, clock)
-        self._offsets = Offsets(self._health, self._metrics, clock)
+        self._offsets = Offsets(self._health, self._metrics, clock, self._settle_before_revocation)
         self._delivery = BatchDelivery(errors, config, self._health, self._metrics)
         topics = topic_specs(config, errors.dead_letter_topic, errors.dead_letter_replication_factor)
         self._startup = Startup(config, topics, clients, self._trouble, self._health, self._outage, self._stop)
         self._connection: Connection | None = None
-        self._in_hand: Sequence[Record] = ()  # polled, not yet acknowledged: rewound if the turn fails
+        self._in_flight: InFlight | None = None  # sent, not yet acknowledged
+        self._in_hand: Sequence[Record] = ()  # polled, not sent yet
+        self._failed_in_revocation: PumpError | None = None  # raised by the loop once the poll returns
         self._next_housekeeping = 0.0
 
     def run(self) -> int:
@@ -86,6 +88,8 @@ class Pump:
                     self._outage.over()
                 except Unavailable as why:
                     self._retry_later(why, self._connection)
+            if self._connection is not None:
+                self._settle_before_stopping(self._connection)
         except RecordFailed as failed:
             self._health.fatal = str(failed)
             raise
@@ -95,38 +99,72 @@ class Pump:
         return 0
 
     def _run_once(self, connection: Connection) -> None:
-        """One turn: poll a batch, classify it, send the results, await their acknowledgement, commit."""
-        batch = self._poll(connection)
-        if batch:
+        """One turn: poll and classify the next batch while the broker acknowledges the one in flight; then
+        commit that one, and send this one."""
+        try:
+            batch = self._poll(connection)
             started = self._clock()
-            outcomes = classify_with_retries(self._classifier, batch, self._errors, self._stop.wait, self._clock)
-            stop = self._delivery.deliver(
-                connection.producer, batch, outcomes, self._stop.time_left(self.config.ack_timeout_s)
-            )
-            if stop is None:
-                self._in_hand = ()
-                self._offsets.acknowledged(batch, resume_at=None)
-            else:  # what precedes the stop is done; the stopped record is where a restart resumes
-                self._in_hand = batch[stop.index :]
-                self._offsets.acknowledged(batch[: stop.index], resume_at=batch[stop.index])
-            self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))
-            self._metrics.batch_duration.observe(self._clock() - started)
-            if stop is not None:
-                record = batch[stop.index]
-                raise RecordFailed(record.topic, record.partition or 0, record.offset or 0, stop.failure)
-        elif self._offsets.pending:
-            self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))
+            outcomes = classify_with_retries(self._classifier, batch.records, self._errors, self._stop.wait,
+                                             self._clock) if batch.records else None  # fmt: skip
+        finally:
+            self._settle(connection)
+        if outcomes is not None:
+            self._in_flight = self._delivery.send(connection.producer, batch, outcomes, started)
+            self._in_hand = ()
         self._housekeeping(connection)
 
-    def _poll(self, connection: Connection) -> list[Record]:
-        batch = connection.consumer.poll(self.config.poll_timeout_ms / 1000)
+    def _settle(self, connection: Connection) -> None:
+        """Wait for the acknowledgement of the batch in flight, then commit (per partition, the offset after
+        its last record, or up to the record it stopped at); raise RecordFailed at a stop."""
+        if self._failed_in_revocation is not None:
+            failed, self._failed_in_revocation = self._failed_in_revocation, None
+            raise failed
+        stop = self._acknowledge() if self._in_flight is not None else None
+        self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))
+        if stop is not None:
+            raise stop
+
+    def _acknowledge(self) -> RecordFailed | None:
+        """Acknowledge the batch in flight and take its offsets for the commit; the stop it met, if any."""
+        assert self._in_flight is not None and self._connection is not None
+        sent, timeout = self._in_flight, self._stop.time_left(self.config.ack_timeout_s)
+        stop = self._delivery.acknowledge(self._connection.producer, sent, timeout)
+        self._in_flight = None
+        self._metrics.batch_duration.observe(self._clock() - sent.started)
+        if stop is None:
+            self._offsets.acknowledged(sent.next)
+            return None
+        failed = sent.records[stop.index]
+        self._in_hand = [*sent.records[stop.index :], *self._in_hand]  # rewound if the commit fails
+        self._offsets.acknowledged_until(sent.records[: stop.index], resume_at=failed)
+        return RecordFailed(failed.topic, failed.partition or 0, failed.offset or 0, stop.failure)
+
+    def _settle_before_revocation(self) -> None:
+        """Called by the consumer, inside poll(), before partitions go: acknowledge the batch in flight so
+        that its offsets are committed before revocation. A failure is raised by the loop after the poll."""
+        if self._in_flight is not None:
+            try:
+                self._failed_in_revocation = self._acknowledge()
+            except Unavailable as why:
+                self._failed_in_revocation = why
+
+    def _settle_before_stopping(self, connection: Connection) -> None:
+        try:
+            self._settle(connection)
+        except Unavailable as why:
+            log.warning("The last batch is not acknowledged (%s): it is processed again after a restart.", why)
+
+    def _poll(self, connection: Connection) -> Batch:
+        # With a batch in flight, take what the consumer has fetched already rather than wait for more.
+        timeout_s = 0.0 if self._in_flight is not None else self.config.poll_timeout_ms / 1000
+        batch = connection.consumer.poll(timeout_s)
         if batch.records:
             self._in_hand = batch.records
             self._offsets.polled(batch)
             self._health.broker_answered()
             self._health.consumed += len(batch.records)
             self._metrics.consumed.inc(len(batch.records))
-        return batch.records
+        return batch
 
     def _retry_later(self, why: Unavailable, connection: Connection) -> None:
         """Rewind what is not acknowledged, report the outage (once), and back off before the next turn."""
@@ -135,8 +173,9 @@ class Pump:
             self._health.broker_failed(str(why))
         if self._outage.cause is None and self._outage.begin(str(why)):
             log.warning("%s. Retrying, committing nothing new until it succeeds.", why)
-        self._offsets.rewind(connection.consumer, self._in_hand)
-        self._in_hand = ()
+        in_flight = self._in_flight.records if self._in_flight is not None else ()
+        self._offsets.rewind(connection.consumer, [*in_flight, *self._in_hand])
+        self._in_flight, self._in_hand = None, ()
         # The loop is alive and retrying: that is progress for liveness (a restart would not bring the
         # broker back); readiness and the kafka component say what is wrong.
         self._health.progress()
@@ -178,6 +217,7 @@ class Pump:
         """Commit what is acknowledged, leave the group and close, within config.shutdown_timeout_s."""
         self._health.stopped = True
         connection, self._connection = self._connection, None
+        self._in_flight = None  # not settled (the pump failed): processed again after a restart
         try:
             if connection is not None:
                 self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))

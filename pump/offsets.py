@@ -21,13 +21,22 @@ class Offsets:
     """The input partitions' offsets; also the pump's RebalanceListener (pump.clients).
 
     The rebalance callbacks add and remove partitions rather than replace the set: with the cooperative
-    assignor (partition.assignment.strategy=CooperativeSticky) they name only what changed.
+    assignor (partition.assignment.strategy=CooperativeSticky) they name only what changed. Before a
+    revocation, `before_revocation` lets the loop settle the batch it has in flight, so that its offsets are
+    committed with the rest rather than processed again by the partitions' next owner.
     """
 
-    def __init__(self, health: PumpHealth, metrics: PumpMetrics, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        health: PumpHealth,
+        metrics: PumpMetrics,
+        clock: Callable[[], float],
+        before_revocation: Callable[[], None],
+    ) -> None:
         self._health = health
         self._metrics = metrics
         self._clock = clock
+        self._before_revocation = before_revocation
         self._uncommitted: dict[Partition, int] = {}  # acknowledged, commit pending
         self._positions: dict[Partition, int] = {}  # next offset per partition, for the lag
         self._assignment: set[Partition] = set()
@@ -40,16 +49,25 @@ class Offsets:
     def polled(self, batch: Batch) -> None:
         self._positions.update(batch.next)
 
-    def acknowledged(self, done: Sequence[Record], resume_at: Record | None) -> None:
-        """Everything in `done` is acknowledged: per partition, the offset after its last record is to be
-        committed; with a stop, the failed record's own offset, so that a restart resumes at it."""
+    def acknowledged(self, positions: Positions) -> None:
+        """A whole batch is acknowledged: `positions` (the offset after its last record, per partition) are
+        to be committed."""
+        self._to_commit(positions)
+
+    def acknowledged_until(self, done: Sequence[Record], resume_at: Record) -> None:
+        """A batch stopped at `resume_at`, everything before it acknowledged: per partition, the offset after
+        its last record done is to be committed; for the stop's, its own offset, so a restart resumes at it."""
         offsets: dict[Partition, int] = {}
         for record in done:
             offsets[Partition(record.topic, record.partition)] = record.offset + 1  # type: ignore[arg-type, operator]
-        if resume_at is not None:
-            offsets[Partition(resume_at.topic, resume_at.partition)] = resume_at.offset  # type: ignore[arg-type, assignment]
+        offsets[Partition(resume_at.topic, resume_at.partition)] = resume_at.offset  # type: ignore[arg-type, assignment]
+        self._to_commit(offsets)
+
+    def _to_commit(self, offsets: Positions) -> None:
         for partition, offset in offsets.items():
-            if self._uncommitted.get(partition, -1) < offset:
+            # A partition revoked or lost meanwhile is its next owner's to commit; per partition, offsets
+            # only move forward.
+            if partition in self._assignment and self._uncommitted.get(partition, -1) < offset:
                 self._uncommitted[partition] = offset
 
     def commit(self, consumer: Consumer, timeout_s: float) -> None:
@@ -104,7 +122,9 @@ class Offsets:
         log.info("Assigned %s", ", ".join(self._health.assignment) or "no partitions (more members than partitions)")
 
     def revoked(self, partitions: set[Partition]) -> Positions:
-        """Forget the partitions; return the acknowledged offsets still to commit for them."""
+        """Settle the batch in flight, forget the partitions; return the acknowledged offsets still to commit
+        for them."""
+        self._before_revocation()
         pending = {p: offset for p, offset in self._uncommitted.items() if p in partitions}
         self.lost(partitions)
         return pending

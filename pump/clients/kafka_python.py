@@ -219,7 +219,9 @@ class KafkaPythonProducer:
             raise BrokerUnavailable(f"Kafka did not acknowledge the batch within {timeout_s:.0f}s ({why})") from why
         refused: list[tuple[int, RecordRefused]] = []
         for tag, topic, future in sent:
-            error = future if isinstance(future, Exception) else future.exception if future.failed() else None
+            # After a flush every future is done: `exception` says how (read as an attribute, as this runs
+            # once per record).
+            error = future if isinstance(future, Exception) else future.exception
             if error is None:
                 continue
             if not isinstance(error, (*_RECORD_REFUSALS, ValueError, TypeError)):
