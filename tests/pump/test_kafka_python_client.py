@@ -10,7 +10,7 @@ from kafka.errors import KafkaTimeoutError, MessageSizeTooLargeError, NotLeaderF
 from kafka.future import Future
 
 from pump.clients import TopicSpec, kafka_clients
-from pump.clients.kafka_python import TOMBSTONE, KafkaPythonAdmin, KafkaPythonProducer, NullableValue
+from pump.clients.kafka_python import TOMBSTONE, KafkaPythonAdmin, KafkaPythonProducer, NullableValue, Partitioner
 from pump.errors import BrokerUnavailable, KafkaClientMissing
 
 
@@ -107,3 +107,47 @@ def test_librdkafka_is_a_clear_error_until_it_is_available() -> None:
         KafkaClientMissing, match=r"router\.kafka\.client=librdkafka .* set router\.kafka\.client=kafka-python"
     ):
         kafka_clients("librdkafka")
+
+
+class Cluster:
+    """The part of kafka-python's ClusterMetadata a partitioner reads: partition -> leader (-1: none)."""
+
+    def __init__(self, leaders: dict[int, int]) -> None:
+        self.leaders = leaders
+
+    def topics(self) -> set[str]:
+        return {"t"}
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        return set(self.leaders) if topic == "t" else None
+
+    def available_partitions_for_topic(self, topic: str) -> set[int] | None:
+        return {p for p, leader in self.leaders.items() if leader != -1} if topic == "t" else None
+
+    def leader_for_partition(self, tp: Any) -> int | None:
+        return self.leaders.get(tp.partition) if tp.topic == "t" else None
+
+
+def test_keys_go_where_kafka_pythons_murmur2_partitioner_sends_them() -> None:
+    from kafka.partitioner.default import DefaultPartitioner
+
+    cluster = Cluster({0: 1, 1: 1, 2: -1, 3: 1, 4: 1})
+    keys = [f"key-{i}".encode() for i in range(300)] + [b"", b"\x00\xff"]
+    ours = Partitioner()
+    assert [ours.partition("t", k, k, b"v", b"v", cluster) for k in keys] == [
+        DefaultPartitioner().partition("t", k, k, b"v", b"v", cluster) for k in keys
+    ]
+
+
+def test_a_keyless_record_sticks_to_its_partition_while_it_has_a_leader() -> None:
+    cluster = Cluster({0: 1, 1: 1, 2: 1})
+    partitioner = Partitioner()
+    first = partitioner.partition("t", None, None, b"v", b"v", cluster)
+    assert {partitioner.partition("t", None, None, b"v", b"v", cluster) for _ in range(50)} == {first}
+    cluster.leaders[first] = -1  # its leader went away: another one, as kafka-python's does
+    moved = partitioner.partition("t", None, None, b"v", b"v", cluster)
+    assert moved != first and cluster.leaders[moved] != -1
+    partitioner.on_new_batch("t", cluster, moved)  # a batch is full: the next records go elsewhere
+    assert partitioner.partition("t", None, None, b"v", b"v", cluster) != moved
+    with pytest.raises(ValueError, match="not found"):
+        partitioner.partition("gone", None, None, b"v", b"v", cluster)
