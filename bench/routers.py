@@ -134,6 +134,13 @@ def wait_http_ok(url: str, process: subprocess.Popen[bytes], log: Path, timeout:
     raise RouterError(f"{url} did not answer 200 within {timeout:.0f}s. The end of {log}:\n{tail(log)}")
 
 
+def on_client(variant: str) -> tuple[str, list[str]]:
+    """A pump variant's kind (pump, pump-remote, ...) and the properties that select its Kafka client."""
+    if variant.endswith(LIBRDKAFKA) and variant in ROUTERS:
+        return variant.removesuffix(LIBRDKAFKA), [f"--{KAFKA_CLIENT}=librdkafka"]
+    return variant, []
+
+
 def start_router(
     variant: str,
     bootstrap: str,
@@ -148,9 +155,8 @@ def start_router(
     `properties` (`--key=value`) are added to the pump's command line: settings other than the defaults.
     """
     router = RouterProcess(variant)
-    if variant.endswith(LIBRDKAFKA) and variant in ROUTERS:
-        variant = variant.removesuffix(LIBRDKAFKA)
-        properties = [f"--{KAFKA_CLIENT}=librdkafka", *properties]
+    variant, client = on_client(variant)
+    properties = [*client, *properties]
     if variant == "naive":
         command = [sys.executable, "-m", "bench.naive_router", "--bootstrap", bootstrap, "--input", topics.input]
         command += ["--even", topics.even, "--odd", topics.odd, "--group", group]

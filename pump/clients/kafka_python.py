@@ -70,12 +70,19 @@ class Partitioner(StickyPartitioner):  # type: ignore[misc]  # kafka-python is u
     records without a key), with less work per record: kafka-python's builds three sets per record to check
     that the sticky partition still has a leader, and hashes each key in pure Python."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._checked: dict[str, TopicPartition] = {}  # per topic, its sticky partition (one object, reused)
+
     def partition(
         self, topic: str, key: Any, serialized_key: bytes | None, value: Any, serialized_value: Any, cluster: Any
     ) -> int:
         if serialized_key is None:
             sticky = self._sticky.get(topic)  # written under kafka-python's lock; reading a dict is atomic
-            if sticky is not None and cluster.leader_for_partition(TopicPartition(topic, sticky)) not in (None, -1):
+            checked = self._checked.get(topic)
+            if checked is None or checked.partition != sticky:
+                checked = self._checked[topic] = TopicPartition(topic, sticky)
+            if sticky is not None and cluster.leader_for_partition(checked) not in (None, -1):
                 return sticky  # type: ignore[no-any-return]
         else:
             partitions = cluster.partitions_for_topic(topic)

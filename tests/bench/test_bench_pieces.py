@@ -12,6 +12,7 @@ from bench.naive_router import is_even_timestamp
 from bench.process_cost import cost, cpu_seconds
 from bench.pump_profile import parse_raw, summarize
 from bench.report import goals, render_table, summarize_throughput, write_chart
+from bench.routers import ROUTERS, on_client
 from bench.throughput import Trial
 from bench.workload import KIB, ONE_KIB, PAYLOADS, RECIPE
 from transforms import Record, build_chain, parse_properties
@@ -102,3 +103,10 @@ def test_table_and_chart(tmp_path: Path) -> None:
     assert "failed: RouterError: it exited" in table
     write_chart(report, tmp_path / "chart.png")
     assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_each_pump_variant_runs_on_its_client() -> None:
+    assert on_client("pump") == ("pump", [])
+    assert on_client("pump-remote-librdkafka") == ("pump-remote", ["--router.kafka.client=librdkafka"])
+    assert on_client("pump-librdkafka") == ("pump", ["--router.kafka.client=librdkafka"])
+    assert {v for v in ROUTERS if v != "naive"} == {"pump", "pump-remote", "pump-librdkafka", "pump-remote-librdkafka"}

@@ -4,7 +4,7 @@ acknowledgement, rewinds, Kafka Connect's error tolerance, dead letters, shutdow
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -61,6 +61,24 @@ def run_until_idle(pump: Pump, clients: FakeClients) -> int:
     return pump.run()
 
 
+class DownDuring:
+    """Wraps a client's method: the broker is down during the calls (numbered from 1) that `failing` picks."""
+
+    def __init__(self, broker: FakeBroker, failing: Callable[[int], bool]) -> None:
+        self.broker, self.failing, self.calls = broker, failing, 0
+
+    def wrap(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            self.calls += 1
+            self.broker.down = self.failing(self.calls)
+            try:
+                return method(*args)
+            finally:
+                self.broker.down = False
+
+        return call
+
+
 def test_routes_each_timestamp_with_the_recipes_text_and_commits_after_the_batch() -> None:
     broker = broker_with(EVEN, ODD, EVEN, keys=[b"a", b"b", b"c"])
     pump, clients = make_pump(broker)
@@ -115,26 +133,12 @@ def test_the_committed_offsets_are_last_plus_one_per_partition_after_every_batch
 def test_nothing_is_committed_while_the_broker_does_not_acknowledge_and_the_batch_is_rewound() -> None:
     broker = broker_with(EVEN, ODD, EVEN)
     pump, clients = make_pump(broker)
-    flushes = 0
-    real_flush = None
-
-    def flaky_flush(timeout_s: float) -> Any:
-        nonlocal flushes
-        flushes += 1
-        broker.down = flushes <= 2  # the first two acknowledgements time out
-        try:
-            assert real_flush is not None
-            return real_flush(timeout_s)
-        finally:
-            broker.down = False
-
+    flushes = DownDuring(broker, lambda call: call <= 2)  # the first two acknowledgements time out
     build = clients.producer
 
     def producer(configs: Any) -> Any:
-        nonlocal real_flush
         built = build(configs)
-        real_flush = built.flush
-        built.flush = flaky_flush  # type: ignore[method-assign]
+        built.flush = flushes.wrap(built.flush)  # type: ignore[method-assign]
         return built
 
     clients.producer = producer  # type: ignore[method-assign]
@@ -147,7 +151,7 @@ def test_nothing_is_committed_while_the_broker_does_not_acknowledge_and_the_batc
 
         def poll(timeout_s: float) -> Any:
             health_during_outage.append(str(pump.health_components()["kafka"]["status"]))
-            assert broker.commit_calls == [] or flushes > 2, "committed before the broker acknowledged"
+            assert broker.commit_calls == [] or flushes.calls > 2, "committed before the broker acknowledged"
             return real_poll(timeout_s)
 
         built.poll = poll  # type: ignore[method-assign]
@@ -170,29 +174,18 @@ def test_a_commit_that_fails_is_retried_without_producing_again() -> None:
     broker = broker_with(EVEN)
     pump, clients = make_pump(broker)
     build = clients.consumer
-    attempts = 0
+    commits = DownDuring(broker, lambda call: call == 1)
 
     def consumer(configs: Any) -> Any:
         built = build(configs)
-        real_commit = built.commit
-
-        def commit(positions: Any, timeout_s: float) -> None:
-            nonlocal attempts
-            attempts += 1
-            broker.down = attempts == 1
-            try:
-                real_commit(positions, timeout_s)
-            finally:
-                broker.down = False
-
-        built.commit = commit  # type: ignore[method-assign]
+        built.commit = commits.wrap(built.commit)  # type: ignore[method-assign]
         return built
 
     clients.consumer = consumer  # type: ignore[method-assign]
 
     run_until_idle(pump, clients)
 
-    assert attempts == 2
+    assert commits.calls == 2
     assert broker.committed_offset("recipe", "timeDest") == 1
     assert broker.values("evenDest") == [b"Even timestamp: " + EVEN]  # not produced twice
 
@@ -690,19 +683,7 @@ def test_a_failed_acknowledgement_rewinds_the_batch_in_flight_and_the_one_polled
 
     def producer(configs: Any) -> Any:
         built = build(configs)
-        real_flush = built.flush
-        flushes = 0
-
-        def flush(timeout_s: float) -> Any:
-            nonlocal flushes
-            flushes += 1
-            broker.down = flushes == 1  # batch 1's acknowledgement times out
-            try:
-                return real_flush(timeout_s)
-            finally:
-                broker.down = False
-
-        built.flush = flush  # type: ignore[method-assign]
+        built.flush = DownDuring(broker, lambda call: call == 1).wrap(built.flush)  # batch 1's times out
         return built
 
     clients.producer = producer  # type: ignore[method-assign]
