@@ -31,6 +31,10 @@ from .topics import topic_specs
 log = logging.getLogger("pump")
 
 _HOUSEKEEPING_INTERVAL_S = 1.0
+# A batch of at least this share of max.poll.records means the input has a backlog: its acknowledgement
+# overlaps the next poll. A smaller one (the loop keeps up) is acknowledged at once: waiting a turn for the
+# next poll would add that turn to every record's latency.
+_BACKLOG_SHARE = 0.1
 _PROBE_TIMEOUT_S = 5.0
 
 
@@ -75,6 +79,7 @@ class Pump:
         self._in_hand: Sequence[Record] = ()  # polled, not sent yet
         self._failed_in_revocation: PumpError | None = None  # raised by the loop once the poll returns
         self._next_housekeeping = 0.0
+        self._backlog_records = max(1, int(config.consumer_configs()["max_poll_records"] * _BACKLOG_SHARE))
 
     def run(self) -> int:
         """Pump until request_stop(); returns 0 after a clean shutdown. Raises RecordFailed when a record
@@ -100,7 +105,7 @@ class Pump:
 
     def _run_once(self, connection: Connection) -> None:
         """One turn: poll and classify the next batch while the broker acknowledges the one in flight; then
-        commit that one, and send this one."""
+        commit that one, and send this one (and, when the input has no backlog, acknowledge it at once)."""
         try:
             batch = self._poll(connection)
             started = self._clock()
@@ -111,6 +116,8 @@ class Pump:
         if outcomes is not None:
             self._in_flight = self._delivery.send(connection.producer, batch, outcomes, started)
             self._in_hand = ()
+            if len(batch.records) < self._backlog_records:
+                self._settle(connection)
         self._housekeeping(connection)
 
     def _settle(self, connection: Connection) -> None:

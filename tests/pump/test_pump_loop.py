@@ -453,7 +453,7 @@ def test_a_rebalance_commits_the_acknowledged_offsets_of_the_revoked_partitions(
 
 def test_a_revocation_while_a_batch_is_in_flight_acknowledges_and_commits_it_first() -> None:
     broker = broker_with(EVEN, ODD)
-    pump, clients = make_pump(broker)
+    pump, clients = make_pump(broker, consumer={"max_poll_records": 2})
     events: list[str] = []
     recording(clients, events)
     build = clients.consumer
@@ -672,6 +672,17 @@ def test_the_next_batch_is_polled_while_the_broker_acknowledges_and_each_commit_
         "poll []",  # nothing in flight: the pump waits for records (the test stops it here)
     ]  # fmt: skip
     assert broker.values("evenDest") == [b"Even timestamp: " + EVEN] * 2
+
+
+def test_without_a_backlog_each_batch_is_acknowledged_and_committed_before_the_next_poll() -> None:
+    broker = broker_with(EVEN, ODD, EVEN)
+    pump, clients = make_pump(broker, consumer={"max_poll_records": 100})  # 3 records: far from a backlog
+    events: list[str] = []
+    recording(clients, events)
+
+    run_until_idle(pump, clients)
+
+    assert events == ["poll [0, 1, 2]", "send 0", "send 1", "send 2", "flush", "commit 3", "poll []"]
 
 
 def test_a_failed_acknowledgement_rewinds_the_batch_in_flight_and_the_one_polled_behind_it() -> None:
