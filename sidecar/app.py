@@ -12,7 +12,7 @@ from .actuator import actuator_router
 from .chain import RoutingChain
 from .docs import install_docs
 from .info import AppInfo
-from .limits import RequestSizeLimit
+from .limits import RequestSizeLimit, RouteGate
 from .metrics import HttpMetrics, HttpMetricsMiddleware
 from .probe import PumpProbe
 from .problems import install_problem_handlers
@@ -62,6 +62,7 @@ def create_app(
     install_docs(app)
     # Added last = outermost: the metrics time everything, the size limit's refusals included.
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_size)
+    app.add_middleware(RouteGate)
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
 
     def openapi() -> dict[str, Any]:

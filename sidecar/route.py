@@ -16,6 +16,7 @@ from . import schemas, wire
 from .chain import RoutingChain
 from .metrics import HttpMetrics
 from .problems import HttpProblem
+from .settings import MAX_BATCH_RECORDS
 from .state import SidecarState
 
 # Bodies that are the bare value. curl -d sends application/x-www-form-urlencoded without encoding
@@ -35,11 +36,14 @@ pump would send the record to (with `errors.tolerance=all`)."""
 
 _BATCH_DOC: Final = """Classify many records in one request (the pump's remote mode sends a poll's worth):
 `{"records": [RecordIn, ...]}` in, `{"results": [RouteResult, ...]}` out, in the same order. One invalid
-record refuses the whole batch (422), naming each problem by its index."""
+record refuses the whole batch (422), naming each problem by its index. A batch over
+`router.route.batch.max-records` records (default 5000) is refused with 413."""
 
 _REFUSALS: Final[dict[int | str, dict[str, Any]]] = {
     400: schemas.problem("The body is not valid JSON."),
-    413: schemas.problem("The body is over `server.max-request-size`."),
+    413: schemas.problem(
+        "The body is over `server.max-request-size`, or a batch over `router.route.batch.max-records`."
+    ),
     415: schemas.problem("The Content-Type is not one /route reads."),
     422: schemas.problem("The JSON is not a record (a wrong field, type or value); each problem is listed."),
     503: schemas.problem("The routing chain is not loaded yet; retry after `Retry-After` seconds."),
@@ -110,20 +114,34 @@ def route_router(state: SidecarState, metrics: HttpMetrics) -> APIRouter:
         if media_type is None or not _is_json(media_type):
             raise _unsupported(media_type, 'application/json, {"records": [...]}')
         body = await request.body()
+        limit = state.settings.max_batch_records
         if len(body) < _THREAD_THRESHOLD_BYTES:
-            return Response(_batch(body, state.input_topic, routing, metrics), media_type="application/json")
-        answer = await anyio.to_thread.run_sync(_batch, body, state.input_topic, routing, metrics)
+            return Response(_batch(body, state.input_topic, routing, metrics, limit), media_type="application/json")
+        answer = await anyio.to_thread.run_sync(_batch, body, state.input_topic, routing, metrics, limit)
         return Response(answer, media_type="application/json")
 
     return router
 
 
 def _batch(
-    body: bytes, input_topic: str | None, routing: tuple[RoutingChain, str | None], metrics: HttpMetrics
+    body: bytes,
+    input_topic: str | None,
+    routing: tuple[RoutingChain, str | None],
+    metrics: HttpMetrics,
+    max_records: int,
 ) -> bytes:
     """Parse, classify and encode a whole batch: the CPU-bound part, runnable in a worker thread."""
     try:
-        records = wire.decode_batch(wire.parse_json(body), input_topic)
+        document = wire.parse_json(body)
+        count = wire.batch_length(document)
+        if count > max_records:
+            # Refused before a record is built: an answer is a few hundred bytes per record, whatever its size.
+            raise HttpProblem(
+                413,
+                f"The batch has {count} records, over the limit of {max_records} records per request "
+                f"({MAX_BATCH_RECORDS}). Send fewer records per request, or raise {MAX_BATCH_RECORDS}.",
+            )
+        records = wire.decode_batch(document, input_topic)
     except wire.BadRecords as bad:
         raise HttpProblem(422, f"The batch has invalid records: {bad}", bad.problems) from None
     except ValueError as why:

@@ -74,6 +74,12 @@ def decode_record(obj: object, default_topic: str | None, index: int | None = No
     return record
 
 
+def batch_length(obj: object) -> int:
+    """How many records a parsed batch body holds (0 when it is not a batch: decode_batch says why)."""
+    items = obj.get("records") if type(obj) is dict else None
+    return len(items) if type(items) is list else 0
+
+
 def decode_batch(obj: object, default_topic: str | None) -> list[Record]:
     """`{"records": [RecordIn, ...]}` as Records, in order; BadRecords naming every problem in the batch."""
     if type(obj) is not dict:
