@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Final
 
 import anyio.to_thread
@@ -35,7 +36,8 @@ not an HTTP error: the answer is 200 with `status: failed`, the `error`, and the
 pump would send the record to (with `errors.tolerance=all`)."""
 
 _BATCH_DOC: Final = """Classify many records in one request (the pump's remote mode sends a poll's worth):
-`{"records": [RecordIn, ...]}` in, `{"results": [RouteResult, ...]}` out, in the same order. One invalid
+`{"records": [RecordIn, ...]}` in, `{"results": [RouteResult, ...], "bindings": {...}}` out, results in the
+same order; `bindings` are the destinations the chain was built for (the pump's remote mode checks them). One invalid
 record refuses the whole batch (422), naming each problem by its index. A batch over
 `router.route.batch.max-records` records (default 5000) is refused with 413."""
 
@@ -114,40 +116,46 @@ def route_router(state: SidecarState, metrics: HttpMetrics) -> APIRouter:
         if media_type is None or not _is_json(media_type):
             raise _unsupported(media_type, 'application/json, {"records": [...]}')
         body = await request.body()
-        limit = state.settings.max_batch_records
+        batch = _Batch(state.input_topic, routing, metrics, state.settings.max_batch_records, state.bindings_json)
         if len(body) < _THREAD_THRESHOLD_BYTES:
-            return Response(_batch(body, state.input_topic, routing, metrics, limit), media_type="application/json")
-        answer = await anyio.to_thread.run_sync(_batch, body, state.input_topic, routing, metrics, limit)
-        return Response(answer, media_type="application/json")
+            return Response(batch.answer(body), media_type="application/json")
+        return Response(await anyio.to_thread.run_sync(batch.answer, body), media_type="application/json")
 
     return router
 
 
-def _batch(
-    body: bytes,
-    input_topic: str | None,
-    routing: tuple[RoutingChain, str | None],
-    metrics: HttpMetrics,
-    max_records: int,
-) -> bytes:
-    """Parse, classify and encode a whole batch: the CPU-bound part, runnable in a worker thread."""
-    try:
-        document = wire.parse_json(body)
-        count = wire.batch_length(document)
-        if count > max_records:
-            # Refused before a record is built: an answer is a few hundred bytes per record, whatever its size.
-            raise HttpProblem(
-                413,
-                f"The batch has {count} records, over the limit of {max_records} records per request "
-                f"({MAX_BATCH_RECORDS}). Send fewer records per request, or raise {MAX_BATCH_RECORDS}.",
-            )
-        records = wire.decode_batch(document, input_topic)
-    except wire.BadRecords as bad:
-        raise HttpProblem(422, f"The batch has invalid records: {bad}", bad.problems) from None
-    except ValueError as why:
-        raise HttpProblem(400, str(why)) from None
-    chain, dead_letter_topic = routing
-    return wire.dumps({"results": _classify(chain, dead_letter_topic, records, metrics)})
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """What answering a batch needs, taken from the state once per request."""
+
+    input_topic: str | None
+    routing: tuple[RoutingChain, str | None]
+    metrics: HttpMetrics
+    max_records: int
+    bindings_json: bytes
+
+    def answer(self, body: bytes) -> bytes:
+        """Parse, classify and encode a whole batch: the CPU-bound part, runnable in a worker thread. The
+        answer says which bindings the chain routes for, so that a pump can refuse a sidecar set up for
+        other topics (see pump/remote.py)."""
+        try:
+            document = wire.parse_json(body)
+            count = wire.batch_length(document)
+            if count > self.max_records:
+                # Refused before a record is built: an answer is a few hundred bytes per record, whatever its size.
+                raise HttpProblem(
+                    413,
+                    f"The batch has {count} records, over the limit of {self.max_records} records per request "
+                    f"({MAX_BATCH_RECORDS}). Send fewer records per request, or raise {MAX_BATCH_RECORDS}.",
+                )
+            records = wire.decode_batch(document, self.input_topic)
+        except wire.BadRecords as bad:
+            raise HttpProblem(422, f"The batch has invalid records: {bad}", bad.problems) from None
+        except ValueError as why:
+            raise HttpProblem(400, str(why)) from None
+        chain, dead_letter_topic = self.routing
+        results = wire.dumps(_classify(chain, dead_letter_topic, records, self.metrics))
+        return b'{"results":' + results + b',"bindings":' + self.bindings_json + b"}"
 
 
 def _classify(

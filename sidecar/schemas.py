@@ -143,9 +143,16 @@ ROUTE_RESULT: Final[Schema] = {
 
 BATCH_RESULT: Final[Schema] = {
     "type": "object",
-    "description": "One result per record, in the order of the request.",
-    "required": ["results"],
-    "properties": {"results": {"type": "array", "items": _ref("RouteResult")}},
+    "description": "One result per record, in the order of the request, and the bindings the chain routes for.",
+    "required": ["results", "bindings"],
+    "properties": {
+        "results": {"type": "array", "items": _ref("RouteResult")},
+        "bindings": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Binding name -> destination, as in /actuator/info: a pump checks they are its own.",
+        },
+    },
 }
 
 PROBLEM: Final[Schema] = {
