@@ -99,7 +99,10 @@ ROUTE_ERROR: Final[Schema] = {
     "properties": {
         "stage": {"type": "string", "description": "Connect's stage, e.g. TRANSFORMATION or PREDICATE."},
         "alias": {"type": "string", "description": "The failing transform's or predicate's alias."},
-        "class_name": {"type": "string", "description": "Its configured type."},
+        "class_name": {
+            "type": "string",
+            "description": "Its class, fully qualified (module.Class), as Connect names it.",
+        },
         "exception_class": {"type": "string"},
         "message": {"type": "string"},
         "retriable": {"type": "boolean", "description": "Whether trying again may succeed."},

@@ -239,7 +239,7 @@ def test_a_value_that_is_no_timestamp_fails_with_where_why_and_the_dead_letter_t
     assert (error["stage"], error["alias"], error["class_name"]) == (
         "TRANSFORMATION",
         "parity",
-        "TimestampParityRouter",
+        "transforms.builtin.timestamp_parity_router.TimestampParityRouter",
     )
     assert error["exception_class"] == "transforms.errors.DataError"
     assert "not a time" in error["message"]
