@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import codecs
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -86,10 +87,12 @@ def route_router(state: SidecarState, metrics: HttpMetrics) -> APIRouter:
         if media_type is None or media_type in RAW_TYPES:
             record = Record(topic=_raw_topic(state), value=body)
         elif _is_json(media_type):
+            body = _utf8(request, body)
             try:
                 record = wire.decode_record(wire.parse_json(body), state.input_topic)
             except wire.BadRecords as bad:
-                raise HttpProblem(422, f"The body is not a record: {bad}", bad.problems) from None
+                exact = _exactly(bad, body, lambda document: wire.decode_record(document, state.input_topic))
+                raise HttpProblem(422, f"The body is not a record: {exact}", exact.problems) from None
             except ValueError as why:
                 raise HttpProblem(400, str(why)) from None
         else:
@@ -115,7 +118,7 @@ def route_router(state: SidecarState, metrics: HttpMetrics) -> APIRouter:
         media_type = _media_type(request)
         if media_type is None or not _is_json(media_type):
             raise _unsupported(media_type, 'application/json, {"records": [...]}')
-        body = await request.body()
+        body = _utf8(request, await request.body())
         batch = _Batch(state.input_topic, routing, metrics, state.settings.max_batch_records, state.bindings_json)
         if len(body) < _THREAD_THRESHOLD_BYTES:
             return Response(batch.answer(body), media_type="application/json")
@@ -150,12 +153,54 @@ class _Batch:
                 )
             records = wire.decode_batch(document, self.input_topic)
         except wire.BadRecords as bad:
-            raise HttpProblem(422, f"The batch has invalid records: {bad}", bad.problems) from None
+            exact = _exactly(bad, body, lambda document: wire.decode_batch(document, self.input_topic))
+            raise HttpProblem(422, f"The batch has invalid records: {exact}", exact.problems) from None
         except ValueError as why:
             raise HttpProblem(400, str(why)) from None
         chain, dead_letter_topic = self.routing
         results = wire.dumps(_classify(chain, dead_letter_topic, records, self.metrics))
         return b'{"results":' + results + b',"bindings":' + self.bindings_json + b"}"
+
+
+def _exactly(bad: wire.BadRecords, body: bytes, decode: Callable[[object], object]) -> wire.BadRecords:
+    """The same problems, with each number quoted as sent (see wire.parse_json_exactly): refusals are rare,
+    so the body is read a second time only for them."""
+    try:
+        decode(wire.parse_json_exactly(body))
+    except wire.BadRecords as exact:
+        return exact
+    except ValueError:
+        pass
+    return bad
+
+
+def _utf8(request: Request, body: bytes) -> bytes:
+    """A JSON body as UTF-8: decoded from the charset its Content-Type declares, if another."""
+    content_type = request.headers.get("content-type", "")
+    charset = next(
+        (
+            value.strip().strip('"').lower()
+            for name, _, value in (param.partition("=") for param in content_type.split(";")[1:])
+            if name.strip().lower() == "charset"
+        ),
+        "utf-8",
+    )
+    if charset in ("utf-8", "utf8"):
+        return body
+    try:
+        codec = codecs.lookup(charset)
+    except LookupError:
+        raise HttpProblem(
+            415,
+            f"Content-Type {content_type} names a charset this server does not know: send the JSON as UTF-8 "
+            "(charset=utf-8, or none), or in a charset Python knows (latin-1, utf-16...).",
+        ) from None
+    try:
+        return body.decode(codec.name).encode("utf-8", errors="surrogatepass")
+    except UnicodeDecodeError as why:
+        raise HttpProblem(
+            400, f"The body is not valid {charset} (byte {why.start}), as its Content-Type says: {why.reason}."
+        ) from None
 
 
 def _classify(

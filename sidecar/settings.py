@@ -23,9 +23,10 @@ ROUTE_ENABLED: Final = "router.route.enabled"
 EXPOSURE_INCLUDE: Final = "management.endpoints.web.exposure.include"
 EXPOSURE_EXCLUDE: Final = "management.endpoints.web.exposure.exclude"
 
-# The actuator endpoints this app has, by Spring's endpoint ids.
-ENDPOINTS: Final = ("health", "info", "prometheus")
-DEFAULT_EXPOSURE: Final = "health,info,prometheus"
+# The actuator endpoints this app has, by Spring's endpoint ids; /openapi.json and /docs are exposed as
+# springdoc's `openapi` and `swagger-ui` are when it serves them as actuator endpoints.
+ENDPOINTS: Final = ("health", "info", "prometheus", "openapi", "swagger-ui")
+DEFAULT_EXPOSURE: Final = "health,info,prometheus,openapi,swagger-ui"
 
 _MIN_LIVENESS_TIMEOUT_S: Final = 1.0
 _MIN_REQUEST_SIZE: Final = 1024
@@ -38,7 +39,7 @@ class SidecarSettings:
     """How the sidecar serves. Build it from properties with `from_properties`, or directly in tests:
 
     >>> sorted(SidecarSettings(port=0, host="127.0.0.1").exposed)
-    ['health', 'info', 'prometheus']
+    ['health', 'info', 'openapi', 'prometheus', 'swagger-ui']
     """
 
     port: int = 8080

@@ -12,7 +12,7 @@ def test_defaults() -> None:
     assert (default.port, default.host, default.max_request_size) == (8080, "0.0.0.0", 1024 * 1024)
     assert default.liveness_timeout_s == 60.0
     assert default.route_enabled is True
-    assert default.exposed == {"health", "info", "prometheus"}
+    assert default.exposed == {"health", "info", "prometheus", "openapi", "swagger-ui"}
 
 
 def test_server_port_and_address() -> None:
@@ -37,8 +37,8 @@ def test_liveness_timeout_takes_springs_duration(raw: str, seconds: float) -> No
     ("include", "exclude", "exposed"),
     [
         ("health", "", {"health"}),
-        ("*", "", {"health", "info", "prometheus"}),
-        ("*", "prometheus", {"health", "info"}),
+        ("*", "", {"health", "info", "prometheus", "openapi", "swagger-ui"}),
+        ("*", "prometheus", {"health", "info", "openapi", "swagger-ui"}),
         ("health, info, env, beans", "", {"health", "info"}),  # ids this app lacks are ignored, as in Spring
         ("health,info,prometheus", "*", set()),
     ],
