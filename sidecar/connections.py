@@ -29,9 +29,10 @@ _OTHER_FDS: Final = 128
 _MIN_CONNECTIONS: Final = 16
 # A request line and headers larger than this are refused (431), as h11's default max incomplete event.
 MAX_HEAD_BYTES: Final = 16 * 1024
+_HEAD_TOO_LARGE_MESSAGE: Final = f"The request line and headers are over {MAX_HEAD_BYTES} bytes."
 _HEAD_TOO_LARGE: Final = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
-    b"content-length: 50\r\nconnection: close\r\n\r\nThe request line and headers are over 16384 bytes."
+    + f"content-length: {len(_HEAD_TOO_LARGE_MESSAGE)}\r\nconnection: close\r\n\r\n{_HEAD_TOO_LARGE_MESSAGE}".encode()
 )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import binascii
 import json
 import re
-from decimal import Decimal
 from typing import Any, Final
 
 import orjson
@@ -67,7 +66,10 @@ def parse_json(body: bytes) -> object:
     # orjson keeps the last of duplicate keys, silently. A body that orjson writes back byte for byte (what
     # the pump sends) has none; any other is read again, slowly, to find one.
     if orjson.dumps(document) != body:
-        json.loads(body, object_pairs_hook=_without_duplicates)
+        try:
+            json.loads(body, object_pairs_hook=_without_duplicates)
+        except RecursionError:  # nested deeper than Python's json reads (orjson reads 1024): no record is
+            pass  # that deep, so decoding refuses it anyway
     return document
 
 
@@ -84,9 +86,12 @@ def _without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def parse_json_exactly(body: bytes) -> object:
-    """The body's JSON with numbers as sent (integers of any size, decimals as Decimal), to quote them in
-    a refusal: orjson reads an integer beyond 64 bits as a float, which prints as another number."""
-    return json.loads(body, parse_float=Decimal)
+    """The body's JSON with integers as sent, whatever their size, to quote them in a refusal: orjson reads
+    an integer beyond 64 bits as a float, which prints as another number. ValueError if it cannot."""
+    try:
+        return json.loads(body)
+    except RecursionError as why:
+        raise ValueError("nested too deep") from why
 
 
 def decode_record(obj: object, default_topic: str | None, index: int | None = None) -> Record:
@@ -269,8 +274,6 @@ def _headers(raw: object, index: int | None, problems: list[str]) -> tuple[Heade
 def _int(value: object, name: str, minimum: int, maximum: int, index: int | None, problems: list[str]) -> int | None:
     if type(value) is float and value.is_integer() and minimum <= value <= maximum:
         value = int(value)  # JSON Schema's integer: 770.0 is 770
-    elif type(value) is Decimal and value == value.to_integral_value():
-        value = int(value)
     if type(value) is not int or not minimum <= value <= maximum:
         problems.append(f"{_where(index)}.{name} must be an integer from {minimum} to {maximum}, not {_shown(value)}.")
         return None
@@ -290,7 +293,7 @@ def _json_type(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, int | float):
         return "a number"
     if isinstance(value, str):
         return "a string"
@@ -301,7 +304,10 @@ def _json_type(value: object) -> str:
 
 def _shown(value: object) -> str:
     """A value in a message: its JSON, cut short so that a huge value cannot flood the answer."""
-    text = str(value) if isinstance(value, Decimal) else json.dumps(value)
+    try:
+        text = json.dumps(value)
+    except RecursionError:  # nested deeper than json writes: its start says enough
+        text = "[[[..." if isinstance(value, list) else "{...}"
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{_json_type(value)} {text}" if value is not None else "null"

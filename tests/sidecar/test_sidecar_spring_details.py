@@ -98,3 +98,9 @@ def test_a_huge_number_is_quoted_exactly_as_sent(client: httpx.Client) -> None:
     )
     assert response.status_code == 422
     assert "not a number 100000000000000000000000." in response.json()["message"]
+
+
+def test_deep_nesting_with_a_space_is_refused_not_a_crash(client: httpx.Client) -> None:
+    body = b'{"value": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    response = client.post("/route", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
