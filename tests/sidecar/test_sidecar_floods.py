@@ -251,6 +251,7 @@ def test_slow_clients_are_cut_and_cannot_starve_health_or_the_file_descriptors(s
     assert sidecar.health_worst_s < HEALTH_LIMIT_S, sidecar.health_failures
     assert not sidecar.health_failures
     assert "Too many open files" not in log
+    assert "Traceback" not in log, log[-3000:]
     assert cut == len(held)
 
 
