@@ -28,7 +28,7 @@ DEFAULT_MAX_REQUEST_BYTES: Final = 1024 * 1024
 # lower answers 413, and the request is split until it fits.
 MAX_RECORDS_PER_REQUEST: Final = 1000
 _JSON: Final = {"content-type": "application/json"}
-ROUTE_ENABLED_HINT: Final = "router.route.enabled=true (router.mode=sidecar)"
+_ROUTE_ENABLED_HINT: Final = "router.route.enabled=true (router.mode=sidecar)"
 
 
 class RemoteClassifier:
@@ -77,7 +77,7 @@ class RemoteClassifier:
             assert isinstance(failure, Failure)
             raise self._unavailable(
                 f"the sidecar at {self.shown_url} refused an empty batch ({failure.exception_class}): "
-                f"{failure.message}; check that router.url points at a sidecar with {ROUTE_ENABLED_HINT}"
+                f"{failure.message}; check that router.url points at a sidecar with {_ROUTE_ENABLED_HINT}"
             )
 
     def health(self) -> Mapping[str, Mapping[str, object]]:

@@ -43,8 +43,6 @@ class ConnectionGuard:
         self.max_connections = _under_fd_limit(max_connections)
         self.timeout_s = timeout_s
         self.waiting: dict[GuardedHttpProtocol, None] = {}  # insertion order: the longest-waiting first
-        self.closed_slow = 0
-        self.closed_at_cap = 0
 
     def protocol(self) -> type[GuardedHttpProtocol]:
         """The uvicorn protocol class (`uvicorn.Config(http=...)`) bound to this guard."""
@@ -83,13 +81,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self._start_waiting()
         if len(self.connections) > self.guard.max_connections:
-            oldest = next(iter(self.guard.waiting))
-            if oldest is not self:
-                self.guard.closed_at_cap += 1
-                oldest._close()
-            else:  # every other connection is being answered: this one waits for none of them
-                self.guard.closed_at_cap += 1
-                self._close()
+            # The longest-waiting goes; if that is this one, every other connection is being answered.
+            next(iter(self.guard.waiting))._close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_waiting()
@@ -149,13 +142,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self.flow.read_paused:  # the server is not reading (the body waits its turn): not the client's fault
             self._read_timer = self.loop.call_later(self.guard.timeout_s, self._on_read_timeout)
             return
-        self.guard.closed_slow += 1
         log.debug("Closing %s: no complete request within %s", self.client, CONNECTION_TIMEOUT)
         self._close()
 
     def _on_write_stalled(self) -> None:
         self._write_timer = None
-        self.guard.closed_slow += 1
         log.debug("Aborting %s: the answer was not read within %s", self.client, CONNECTION_TIMEOUT)
         self.transport.abort()
 
