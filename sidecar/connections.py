@@ -105,11 +105,18 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._stop_waiting()
+        if self.cycle.response_complete:  # answered before its body had all come (a 413): the next request
+            self._start_waiting()
+        else:
+            self._stop_waiting()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing() and (self.cycle.response_complete or self.cycle.more_body):
+        if self.transport.is_closing():
+            return
+        if self.cycle.response_complete and self.cycle.more_body:
+            self._start_waiting(new_request=False)  # the rest of the answered request's body must come in time
+        else:
             self._start_waiting()  # for the next request (or the rest of a pipelined one)
 
     def pause_writing(self) -> None:
@@ -121,8 +128,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().resume_writing()
         self._cancel_write_timer()
 
-    def _start_waiting(self) -> None:
-        self._head_bytes, self._head_done = 0, False
+    def _start_waiting(self, *, new_request: bool = True) -> None:
+        if new_request:
+            self._head_bytes, self._head_done = 0, False
         self.guard.waiting.pop(self, None)
         self.guard.waiting[self] = None
         if self._read_timer is not None:

@@ -263,3 +263,11 @@ def test_a_request_head_over_16kb_is_refused_with_431(sidecar: Sidecar) -> None:
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 431 ")
     assert answer.endswith(b"The request line and headers are over 16384 bytes.")
+
+
+def test_the_body_of_a_request_answered_early_is_not_taken_for_the_next_head(sidecar: Sidecar) -> None:
+    with httpx.Client(base_url=f"http://127.0.0.1:{sidecar.port}", timeout=10) as http:
+        too_big = http.post("/route", content=b"1" * (1024 * 1024 + 1), headers={"content-type": "text/plain"})
+        assert too_big.status_code == 413
+        after = http.post("/route", content=b"\x89PNG", headers={"content-type": "image/png"})
+        assert after.status_code == 415
