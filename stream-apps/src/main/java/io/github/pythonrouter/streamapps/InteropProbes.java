@@ -1,0 +1,60 @@
+package io.github.pythonrouter.streamapps;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.support.KafkaHeaders;
+import org.springframework.messaging.Message;
+import org.springframework.messaging.support.MessageBuilder;
+
+/**
+ * Small functions for tests/interop, selected like the apps by spring.cloud.function.definition:
+ * {@code keyed} writes "key-N" / "value N" records with the Kafka timestamp 1600000000000 + N;
+ * {@code text} is a {@code Consumer<String>} that logs what it got; {@code headers} logs each record's
+ * payload and every header (byte[] values as UTF-8) on one line, for reading python-router's dead letters.
+ */
+@Configuration(proxyBeanMethods = false)
+public class InteropProbes {
+
+	static final long FIRST_TIMESTAMP = 1_600_000_000_000L;
+
+	private static final Log logger = LogFactory.getLog("interop");
+
+	@Bean
+	public Supplier<Message<String>> keyed() {
+		AtomicLong count = new AtomicLong();
+		return () -> {
+			long n = count.getAndIncrement();
+			return MessageBuilder.withPayload("value " + n)
+				.setHeader(KafkaHeaders.KEY, ("key-" + n).getBytes(StandardCharsets.UTF_8))
+				.setHeader(KafkaHeaders.TIMESTAMP, FIRST_TIMESTAMP + n)
+				.build();
+		};
+	}
+
+	@Bean
+	public Consumer<String> text() {
+		return value -> logger.info("text: " + value);
+	}
+
+	@Bean
+	public Consumer<Message<byte[]>> headers() {
+		return message -> {
+			Map<String, String> headers = new TreeMap<>();
+			message.getHeaders().forEach((name, value) -> headers.put(name,
+					value instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(value)));
+			logger.info("headers: payload=" + new String(message.getPayload(), StandardCharsets.UTF_8) + " "
+					+ headers);
+		};
+	}
+
+}
