@@ -66,6 +66,7 @@ class Pipeline:
     def start_router(self, style: EntryPointStyle = "exec") -> None:
         """python-router as SCDF's deployer starts it: the deployment properties in the entry-point style,
         the brokers in the platform's environment, and (local deployer) a random server.port."""
+        self.router_port = free_port()
         router_props = dict(deployment_properties_for("python-router", DEPLOYMENT.read_text()).app)
         if style != "local":
             router_props["server.port"] = str(self.router_port)
