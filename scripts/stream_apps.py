@@ -43,6 +43,11 @@ def sources_digest() -> str:
     return digest.hexdigest()
 
 
+def is_built() -> bool:
+    """Whether the jar exists and was built from the current sources."""
+    return JAR.exists() and STAMP.exists() and STAMP.read_text() == sources_digest()
+
+
 def build() -> Path:
     """The jar, built with Maven (~/.m2 as cache) unless it is already built from the current sources."""
     try:
@@ -54,8 +59,7 @@ def build() -> Path:
             f"Java {major} was found but the Spring apps (Spring Boot 4) need Java 17 or newer: "
             "install it (Debian: apt-get install openjdk-17-jdk-headless) and put it first on PATH."
         )
-    digest = sources_digest()
-    if JAR.exists() and STAMP.exists() and STAMP.read_text() == digest:
+    if is_built():
         return JAR
     mvn = shutil.which("mvn")
     if mvn is None:
@@ -76,7 +80,7 @@ def build() -> Path:
             f"Maven could not build the Spring apps in {MODULE} ({reason}): check that Maven Central is reachable "
             "(and any mirror in ~/.m2/settings.xml), then run `make stream-apps`."
         )
-    STAMP.write_text(digest)
+    STAMP.write_text(sources_digest())
     return JAR
 
 
@@ -95,7 +99,8 @@ def main(argv: list[str]) -> int:
         print("usage: stream_apps.py build", file=sys.stderr)
         return 2
     try:
-        print(f"stream-apps: {build().relative_to(ROOT)} is up to date")
+        state = "is up to date" if is_built() else "built"
+        print(f"stream-apps: {build().relative_to(ROOT)} {state}")
     except StreamAppsError as exc:
         print(f"stream-apps: {exc}", file=sys.stderr)
         return 1

@@ -1,7 +1,10 @@
 package io.github.pythonrouter.streamapps;
 
 import java.nio.charset.StandardCharsets;
+import java.text.SimpleDateFormat;
+import java.util.Date;
 import java.util.Map;
+import java.util.TimeZone;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -18,9 +21,11 @@ import org.springframework.messaging.support.MessageBuilder;
 
 /**
  * Small functions for tests/interop, selected like the apps by spring.cloud.function.definition:
- * {@code keyed} writes "key-N" / "value N" records with the Kafka timestamp 1600000000000 + N;
+ * {@code keyed} writes record N with the key "key-N", the Kafka timestamp 1600000000000 + N seconds and, as the
+ * value, that time in the time source's format (UTC), so python-router routes it;
  * {@code text} is a {@code Consumer<String>} that logs what it got; {@code headers} logs each record's
- * payload and every header (byte[] values as UTF-8) on one line, for reading python-router's dead letters.
+ * payload and every header (byte[] values as UTF-8, line breaks as \n) on one line, for reading python-router's
+ * dead letters.
  */
 @Configuration(proxyBeanMethods = false)
 public class InteropProbes {
@@ -34,9 +39,12 @@ public class InteropProbes {
 		AtomicLong count = new AtomicLong();
 		return () -> {
 			long n = count.getAndIncrement();
-			return MessageBuilder.withPayload("value " + n)
+			long timestamp = FIRST_TIMESTAMP + 1000 * n;
+			SimpleDateFormat format = new SimpleDateFormat("MM/dd/yy HH:mm:ss");
+			format.setTimeZone(TimeZone.getTimeZone("UTC"));
+			return MessageBuilder.withPayload(format.format(new Date(timestamp)))
 				.setHeader(KafkaHeaders.KEY, ("key-" + n).getBytes(StandardCharsets.UTF_8))
-				.setHeader(KafkaHeaders.TIMESTAMP, FIRST_TIMESTAMP + n)
+				.setHeader(KafkaHeaders.TIMESTAMP, timestamp)
 				.build();
 		};
 	}
@@ -50,11 +58,15 @@ public class InteropProbes {
 	public Consumer<Message<byte[]>> headers() {
 		return message -> {
 			Map<String, String> headers = new TreeMap<>();
-			message.getHeaders().forEach((name, value) -> headers.put(name,
-					value instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(value)));
+			message.getHeaders().forEach((name, value) -> headers.put(name, oneLine(
+					value instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(value))));
 			logger.info("headers: payload=" + new String(message.getPayload(), StandardCharsets.UTF_8) + " "
 					+ headers);
 		};
+	}
+
+	private static String oneLine(String value) {
+		return value.replace("\r", "\\r").replace("\n", "\\n");
 	}
 
 }
