@@ -58,7 +58,7 @@ class Pipeline:
     router_port: int = field(default_factory=free_port)
     lines: dict[str, list[str]] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
-    readers: list[threading.Thread] = field(default_factory=list)
+    readers: dict[str, threading.Thread] = field(default_factory=dict)
 
     def start_spring_apps(self) -> None:
         self._spawn(SPRING, jvm_command(spring_apps(self.broker.bootstrap)), None)
@@ -104,7 +104,7 @@ class Pipeline:
         self.lines[name] = []
         reader = threading.Thread(target=self._pump_output, args=(name, process), daemon=True)
         reader.start()
-        self.readers.append(reader)
+        self.readers[name] = reader
 
     def _pump_output(self, name: str, process: subprocess.Popen[str]) -> None:
         assert process.stdout is not None
@@ -122,15 +122,15 @@ class Pipeline:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + grace
-        for process in stopping.values():
+        for name, process in stopping.items():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            self.readers[name].join(timeout=5)  # it reads to the end of the output, then returns
             if process.stdout is not None:
-                with contextlib.suppress(ValueError):  # the reader may still be blocked on it
-                    process.stdout.close()
+                process.stdout.close()
 
 
 @contextlib.contextmanager
