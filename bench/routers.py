@@ -18,7 +18,7 @@ from pathlib import Path
 from bench.process_cost import Cost, cost
 from bench.workload import Topics
 from scripts.local_kafka import free_port
-from scripts.stream_apps import StreamAppsError, jvm_command
+from scripts.stream_apps import FUNCTION, StreamAppsError, jvm_command
 from scripts.stream_apps import build as build_stream_apps
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,7 +189,7 @@ def java_router_command(bootstrap: str, topics: Topics, group: str) -> list[str]
     except StreamAppsError as exc:
         raise RouterError(f"The java-router variant needs the Spring apps: {exc}") from None
     app = {
-        "spring.cloud.function.definition": "router",
+        FUNCTION: "router",
         "spring.cloud.stream.bindings.input.destination": topics.input,
         "spring.cloud.stream.bindings.input.group": group,
         "spring.cloud.stream.kafka.bindings.input.consumer.startOffset": "earliest",

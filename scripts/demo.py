@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from python_router.binding import EntryPointStyle, deployment_properties_for, scdf_launch  # noqa: E402
 from scripts.local_kafka import LocalKafka, _die_with_parent, free_port  # noqa: E402
-from scripts.stream_apps import StreamAppsError, build, jvm_command  # noqa: E402
+from scripts.stream_apps import FUNCTION, StreamAppsError, build, jvm_command  # noqa: E402
 
 DEPLOYMENT = ROOT / "connect-config" / "polyglot-python-app-deployment.properties"
 ROUTER = ROOT / ".venv" / "bin" / "python-router"
@@ -42,11 +42,10 @@ def spring_apps(bootstrap: str) -> list[dict[str, str]]:
     """The properties of the loggers and the time source, as SCDF would deploy them for the recipe's labels."""
     deployment = DEPLOYMENT.read_text()
     brokers = {"spring.cloud.stream.kafka.binder.brokers": bootstrap}
-    function = "spring.cloud.function.definition"
     # The loggers first: they listen from the latest offset, so they should be there before any output.
-    apps = [{**deployment_properties_for(label, deployment).app, **brokers, function: "log", "log.name": label}
+    apps = [{**deployment_properties_for(label, deployment).app, **brokers, FUNCTION: "log", "log.name": label}
             for label in LOGGERS]  # fmt: skip
-    return [*apps, {**deployment_properties_for("time", deployment).app, **brokers, function: "time"}]
+    return [*apps, {**deployment_properties_for("time", deployment).app, **brokers, FUNCTION: "time"}]
 
 
 @dataclass

@@ -22,7 +22,7 @@ import pytest
 from kafka import KafkaProducer
 
 from scripts.local_kafka import LocalKafka, _die_with_parent, free_port
-from scripts.stream_apps import jvm_command
+from scripts.stream_apps import FUNCTION, jvm_command
 from tests.pump.kafka_tools import read_all
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
@@ -117,7 +117,7 @@ def interop(
 
     def consumer(function: str, topic: str, **extra: str) -> dict[str, str]:
         return {
-            "spring.cloud.function.definition": function,
+            FUNCTION: function,
             "spring.cloud.stream.bindings.input.destination": topic,
             "spring.cloud.stream.bindings.input.group": f"{topic}.{function}",
             "spring.cloud.stream.kafka.bindings.input.consumer.startOffset": "earliest",
@@ -130,9 +130,9 @@ def interop(
         consumer("text", topics.time_odd),
         consumer("headers", topics.time_even),
         consumer("headers", topics.keyed_dlq),
-        {"spring.cloud.function.definition": "time", "spring.cloud.stream.bindings.output.destination": topics.time,
+        {FUNCTION: "time", "spring.cloud.stream.bindings.output.destination": topics.time,
          **brokers},
-        {"spring.cloud.function.definition": "keyed", "spring.cloud.stream.bindings.output.destination": topics.keyed,
+        {FUNCTION: "keyed", "spring.cloud.stream.bindings.output.destination": topics.keyed,
          **brokers},
     ]  # fmt: skip
     spring = spawn(jvm_command(apps), logs / "spring.log")
