@@ -21,6 +21,7 @@ LABELS = {
     "pump-remote": "pump-remote (/route/batch)",
     "pump-librdkafka": "pump librdkafka (in-process)",
     "pump-remote-librdkafka": "pump-remote librdkafka (/route/batch)",
+    "java-router": "java-router (Spring Cloud Stream)",
     "kp-consume": "ceiling: kafka-python consume",
     "kp-produce": "ceiling: kafka-python produce",
     "java-produce": "ceiling: Java ProducerPerformance",

@@ -109,4 +109,5 @@ def test_each_pump_variant_runs_on_its_client() -> None:
     assert on_client("pump") == ("pump", [])
     assert on_client("pump-remote-librdkafka") == ("pump-remote", ["--router.kafka.client=librdkafka"])
     assert on_client("pump-librdkafka") == ("pump", ["--router.kafka.client=librdkafka"])
-    assert {v for v in ROUTERS if v != "naive"} == {"pump", "pump-remote", "pump-librdkafka", "pump-remote-librdkafka"}
+    pumps = {v for v in ROUTERS if v.startswith("pump")}
+    assert pumps == {"pump", "pump-remote", "pump-librdkafka", "pump-remote-librdkafka"}
