@@ -3,14 +3,29 @@ pump's types (stand-ins for kafka-python's clients; the integration tests run th
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
-from kafka.errors import KafkaTimeoutError, MessageSizeTooLargeError, NotLeaderForPartitionError
+from kafka.errors import (
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    NotLeaderForPartitionError,
+    RebalanceInProgressError,
+)
 from kafka.future import Future
+from kafka.partitioner.default import DefaultPartitioner
+from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from pump.clients import TopicSpec, kafka_clients
-from pump.clients.kafka_python import TOMBSTONE, KafkaPythonAdmin, KafkaPythonProducer, NullableValue, Partitioner
+from pump.clients import Partition, TopicSpec, kafka_clients
+from pump.clients.kafka_python import (
+    TOMBSTONE,
+    KafkaPythonAdmin,
+    KafkaPythonProducer,
+    NullableValue,
+    Partitioner,
+    _Rebalance,
+)
 from pump.errors import BrokerUnavailable, KafkaClientMissing
 
 
@@ -129,8 +144,6 @@ class Cluster:
 
 
 def test_keys_go_where_kafka_pythons_murmur2_partitioner_sends_them() -> None:
-    from kafka.partitioner.default import DefaultPartitioner
-
     cluster = Cluster({0: 1, 1: 1, 2: -1, 3: 1, 4: 1})
     keys = [f"key-{i}".encode() for i in range(300)] + [b"", b"\x00\xff"]
     ours = Partitioner()
@@ -151,3 +164,58 @@ def test_a_keyless_record_sticks_to_its_partition_while_it_has_a_leader() -> Non
     assert partitioner.partition("t", None, None, b"v", b"v", cluster) != moved
     with pytest.raises(ValueError, match="not found"):
         partitioner.partition("gone", None, None, b"v", b"v", cluster)
+
+
+class Listener:
+    """The pump's side of a rebalance, recording what it hears; hands back `pending` on revocation."""
+
+    def __init__(self, pending: dict[Any, int]) -> None:
+        self.pending = pending
+        self.heard: list[tuple[str, set[Any]]] = []
+
+    def assigned(self, partitions: set[Any]) -> None:
+        self.heard.append(("assigned", partitions))
+
+    def revoked(self, partitions: set[Any]) -> dict[Any, int]:
+        self.heard.append(("revoked", partitions))
+        return self.pending
+
+    def lost(self, partitions: set[Any]) -> None:
+        self.heard.append(("lost", partitions))
+
+
+class CommittingConsumer:
+    """KafkaConsumer.commit_async: records the offsets, or fails."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.fails = fails
+        self.committed: list[dict[Any, Any]] = []
+
+    def commit_async(self, offsets: dict[Any, Any]) -> Future:
+        if self.fails:
+            return Future().failure(RebalanceInProgressError("too late"))
+        self.committed.append(offsets)
+        return Future().success(None)
+
+
+def test_the_pumps_rebalance_listener_hears_its_own_types_and_revocation_commits_what_it_hands_back() -> None:
+    listener, consumer = Listener({Partition("t", 1): 42}), CommittingConsumer()
+    rebalance = _Rebalance(listener, consumer)  # type: ignore[arg-type]
+    asyncio.run(rebalance.on_partitions_assigned({TopicPartition("t", 0), TopicPartition("t", 1)}))
+    asyncio.run(rebalance.on_partitions_revoked({TopicPartition("t", 1)}))
+    asyncio.run(rebalance.on_partitions_lost({TopicPartition("t", 0)}))
+
+    assert listener.heard == [
+        ("assigned", {Partition("t", 0), Partition("t", 1)}),
+        ("revoked", {Partition("t", 1)}),
+        ("lost", {Partition("t", 0)}),
+    ]
+    assert consumer.committed == [{TopicPartition("t", 1): OffsetAndMetadata(42, "", -1)}]
+
+
+def test_a_commit_before_revocation_that_fails_is_logged_and_the_rebalance_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rebalance = _Rebalance(Listener({Partition("t", 0): 7}), CommittingConsumer(fails=True))  # type: ignore[arg-type]
+    asyncio.run(rebalance.on_partitions_revoked({TopicPartition("t", 0)}))
+    assert "Could not commit before the rebalance" in caplog.text and "processed again" in caplog.text
