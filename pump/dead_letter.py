@@ -5,6 +5,10 @@ The dead letter is the original record, untouched (key, value, headers, timestam
 `errors.deadletterqueue.context.headers.enable=true` Connect's context headers are added, each replacing a
 header of the same name the record may already carry (from an earlier trip through a dead-letter queue).
 `connector.name` is the app's name and `task.id` its SCDF instance index.
+
+A dead letter must fit where it goes: when the original record plus the context headers exceed the dead-letter
+topic's limit, the largest context headers are cut (never the original's own key, value or headers), and the
+cut is recorded in the `python_router.errors.trimmed` header.
 """
 
 from __future__ import annotations
@@ -28,6 +32,13 @@ CLASS_NAME: Final = PREFIX + "class.name"
 EXCEPTION_CLASS_NAME: Final = PREFIX + "exception.class.name"
 EXCEPTION_MESSAGE: Final = PREFIX + "exception.message"
 EXCEPTION_STACKTRACE: Final = PREFIX + "exception.stacktrace"
+# python-router's own (Connect has no such header): which context headers were cut, from what size to what.
+TRIMMED: Final = "python_router.errors.trimmed"
+
+# What a record costs on the wire beyond its key, value and headers, generously: a record batch's header
+# (61 bytes) and one record's framing (varints, attributes), and each header's two length varints.
+RECORD_OVERHEAD: Final = 128
+HEADER_OVERHEAD: Final = 10
 
 log = logging.getLogger("pump.errors")
 
@@ -80,3 +91,34 @@ def log_failure(record: Record, failure: Failure, *, include_messages: bool, act
 def _sendable(headers: Sequence[Header]) -> list[tuple[str, bytes]]:
     # kafka-python cannot send a null header value; an empty one is the closest it can write.
     return [(name, value if value is not None else b"") for name, value in headers]
+
+
+def record_size(key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> int:
+    """An upper bound on the bytes a record takes alone in an uncompressed record batch, which is what a
+    topic's max.message.bytes and the producer's max.request.size limit."""
+    header_bytes = sum(len(name.encode()) + len(data) + HEADER_OVERHEAD for name, data in headers)
+    return RECORD_OVERHEAD + len(key or b"") + len(value or b"") + header_bytes
+
+
+def fit(
+    key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]], limit: int
+) -> list[tuple[str, bytes]]:
+    """The dead letter's headers, cut so that the record fits `limit` bytes: Connect's context headers are
+    shortened, the largest first, and the cut is recorded in TRIMMED. Unchanged when the record fits. When it
+    cannot fit even without them (the original alone is too large), every context header is emptied."""
+    excess = record_size(key, value, headers) - limit
+    if excess <= 0:
+        return headers
+    excess += len(TRIMMED) + HEADER_OVERHEAD + 300  # room for the note itself
+    cut = list(headers)
+    context = sorted((i for i, (name, _) in enumerate(cut) if name.startswith(PREFIX)), key=lambda i: -len(cut[i][1]))
+    notes = []
+    for i in context:
+        if excess <= 0:
+            break
+        name, data = cut[i]
+        kept = data[: max(len(data) - excess, 0)].decode(errors="ignore").encode()  # whole UTF-8 characters
+        cut[i] = (name, kept)
+        excess -= len(data) - len(kept)
+        notes.append(f"{name} {len(data)}->{len(kept)} bytes")
+    return [*cut, (TRIMMED, ("trimmed to fit " + str(limit) + " bytes: " + ", ".join(notes)).encode())]

@@ -4,15 +4,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+from kafka.admin import ConfigResource
 
 from .errors import TopicsMissing, TopicsNotCreated
 
 log = logging.getLogger("pump.topics")
 
 _TOPIC_ALREADY_EXISTS = 36  # Kafka's error code: another replica created it first, which is fine
+MAX_MESSAGE_BYTES: Final = "max.message.bytes"
+# Kafka's default message.max.bytes (1 MiB plus a record batch's overhead), for a broker that does not say.
+KAFKA_DEFAULT_MAX_MESSAGE_BYTES: Final = 1_048_588
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +27,7 @@ class TopicSpec:
     name: str
     partitions: int
     replication_factor: int
+    configs: Mapping[str, str] = field(default_factory=dict)  # topic configs set at creation
 
 
 class Admin(Protocol):
@@ -32,6 +38,8 @@ class Admin(Protocol):
     def create_topics(self, new_topics: dict[str, dict[str, int]], **kwargs: Any) -> dict[str, Any]: ...
 
     def wait_for_topics(self, topic_names: list[str], timeout_ms: int = ...) -> None: ...
+
+    def describe_configs(self, config_resources: list[Any], **kwargs: Any) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
 
@@ -48,7 +56,14 @@ def ensure_topics(admin: Admin, specs: Sequence[TopicSpec], *, auto_create: bool
     if not auto_create:
         raise TopicsMissing([spec.name for spec in missing])
     response = admin.create_topics(
-        {s.name: {"num_partitions": s.partitions, "replication_factor": s.replication_factor} for s in missing},
+        {
+            s.name: {
+                "num_partitions": s.partitions,
+                "replication_factor": s.replication_factor,
+                "configs": dict(s.configs),
+            }
+            for s in missing
+        },
         raise_errors=False,
     )
     refused = {
@@ -62,5 +77,19 @@ def ensure_topics(admin: Admin, specs: Sequence[TopicSpec], *, auto_create: bool
     admin.wait_for_topics(names)
     for spec in missing:
         replication = "the broker's default" if spec.replication_factor == -1 else spec.replication_factor
-        log.info("Created topic %s: %d partition(s), replication %s", spec.name, spec.partitions, replication)
+        configs = "".join(f", {key}={value}" for key, value in spec.configs.items())
+        log.info(
+            "Created topic %s: %d partition(s), replication %s%s", spec.name, spec.partitions, replication, configs
+        )
     return names
+
+
+def max_message_bytes(admin: Admin, topics: Sequence[str]) -> dict[str, int]:
+    """Each topic's largest record batch, in force (its own max.message.bytes, or the broker's default)."""
+    resources = [ConfigResource("TOPIC", topic, [MAX_MESSAGE_BYTES]) for topic in dict.fromkeys(topics)]
+    described = admin.describe_configs(resources, config_filter="all").get("topic", {})
+    limits = {}
+    for topic in topics:
+        value = described.get(topic, {}).get(MAX_MESSAGE_BYTES, {}).get("value")
+        limits[topic] = int(value) if value is not None else KAFKA_DEFAULT_MAX_MESSAGE_BYTES
+    return limits
