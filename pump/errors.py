@@ -22,17 +22,20 @@ class RecordFailed(PumpError):
     """A record failed with `errors.tolerance=none`: everything before it is produced and committed, and the
     committed offset is the failed record's own, so a restart resumes at it. The message is one line."""
 
-    def __init__(self, topic: str, partition: int, offset: int, failure: Failure) -> None:
+    def __init__(self, topic: str, partition: int, offset: int, failure: Failure, advice: str | None = None) -> None:
         self.topic = topic
         self.partition = partition
         self.offset = offset
         self.failure = failure
         where = f"'{failure.alias}' ({failure.class_name})" if failure.alias else f"({failure.class_name})"
+        advice = advice or (
+            "fix the record or the chain, or set errors.tolerance=all (with errors.deadletterqueue.topic.name) "
+            "to dead-letter such records and go on"
+        )
         super().__init__(
             f"Stopped at record {topic}-{partition}@{offset}: {failure.stage} stage {where} failed: "
             f"{failure.exception_class}: {failure.message}. Nothing from this record on is committed, so a "
-            "restart resumes here; fix the record or the chain, or set errors.tolerance=all (with "
-            "errors.deadletterqueue.topic.name) to dead-letter such records and go on."
+            f"restart resumes here; {advice}."
         )
 
 

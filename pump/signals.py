@@ -1,5 +1,7 @@
 """SIGTERM / SIGINT for the pump: the first asks it to finish the batch in hand and shut down; a second one
-exits at once. A watchdog bounds the whole shutdown, should a client hang while closing."""
+exits at once. A watchdog bounds the whole shutdown, should a client hang while closing: the pump itself
+finishes within the shutdown timeout, and the watchdog ends the process a moment after it, within the
+timeout plus one second."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ log = logging.getLogger("pump")
 
 EXIT_AT_ONCE: Final = 130  # what a shell reports for a process ended by Ctrl-C
 EXIT_WATCHDOG: Final = 1
-_WATCHDOG_GRACE_S: Final = 5.0
+_WATCHDOG_GRACE_S: Final = 0.8
 
 
 class Stoppable(Protocol):
