@@ -9,6 +9,7 @@ PumpError
 ├── GroupMovedOn           a commit met a rebalance; never escapes run()
 └── Unavailable            something the loop needs is away; retried with backoff, never escapes run()
     ├── BrokerUnavailable      Kafka did not acknowledge, commit or answer in time
+    │   └── Undelivered            the producer gave up on some records (not refused): send them again
     └── ClassifierUnavailable  the sidecar's /route/batch did not answer (remote mode)
 """
 
@@ -96,6 +97,16 @@ class Unavailable(PumpError):
 
 class BrokerUnavailable(Unavailable):
     """Kafka did not acknowledge the batch, accept the commit, or answer, in time."""
+
+
+class Undelivered(BrokerUnavailable):
+    """The producer gave up on the records it sent with `tags` for a broker reason (its delivery timeout
+    passed, its connection state was lost), not for what they are: sending them again may succeed."""
+
+    def __init__(self, message: str, tags: list[int], refused: list[tuple[int, RecordRefused]]) -> None:
+        super().__init__(message)
+        self.tags = tags
+        self.refused = refused  # what the same flush reported refused for what it is
 
 
 class ClassifierUnavailable(Unavailable):

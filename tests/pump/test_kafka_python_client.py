@@ -11,7 +11,7 @@ from kafka.future import Future
 
 from pump.clients import TopicSpec, kafka_clients
 from pump.clients.kafka_python import TOMBSTONE, KafkaPythonAdmin, KafkaPythonProducer, NullableValue
-from pump.errors import BrokerUnavailable, KafkaClientMissing
+from pump.errors import BrokerUnavailable, KafkaClientMissing, Undelivered
 
 
 class AdminAnswering:
@@ -90,13 +90,16 @@ def test_flush_names_the_refused_records_by_tag_in_send_order() -> None:
     assert producer.flush(1.0) == []  # each send is answered once
 
 
-def test_a_record_not_acknowledged_for_another_reason_is_the_broker_being_unavailable() -> None:
+def test_a_record_not_acknowledged_for_another_reason_is_undelivered_to_be_sent_again() -> None:
     stub = ProducerRecording()
     producer = KafkaPythonProducer(stub)  # type: ignore[arg-type]
     producer.send(0, "evenDest", b"k", b"v", [], None)
+    producer.send(1, "oddDest", b"k", b"v", [], None)
     stub.futures[0].failure(NotLeaderForPartitionError("moved"))
-    with pytest.raises(BrokerUnavailable, match="did not acknowledge a record for topic evenDest"):
+    stub.futures[1].failure(MessageSizeTooLargeError("too big"))
+    with pytest.raises(Undelivered, match=r"did not acknowledge 1 record\(s\), e.g. for topic evenDest") as lost:
         producer.flush(1.0)
+    assert lost.value.tags == [0] and [tag for tag, _ in lost.value.refused] == [1]
     stub.flush_error = KafkaTimeoutError("Timeout after waiting for 1 secs.")
     with pytest.raises(BrokerUnavailable, match="did not acknowledge the batch within 1s"):
         producer.flush(1.0)
