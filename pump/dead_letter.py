@@ -35,10 +35,11 @@ EXCEPTION_STACKTRACE: Final = PREFIX + "exception.stacktrace"
 # python-router's own (Connect has no such header): which context headers were cut, from what size to what.
 TRIMMED: Final = "python_router.errors.trimmed"
 
-# What a record costs on the wire beyond its key, value and headers, generously: a record batch's header
-# (61 bytes) and one record's framing (varints, attributes), and each header's two length varints.
-RECORD_OVERHEAD: Final = 128
-HEADER_OVERHEAD: Final = 10
+# What a record costs on the wire beyond its key, value and headers, with some margin: a record batch's header
+# (61 bytes) and one record's framing (length, attributes, timestamp and offset deltas, key and value
+# lengths: about 25 bytes), and each header's two length varints.
+RECORD_OVERHEAD: Final = 96
+HEADER_OVERHEAD: Final = 6
 
 log = logging.getLogger("pump.errors")
 
@@ -104,21 +105,36 @@ def fit(
     key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]], limit: int
 ) -> list[tuple[str, bytes]]:
     """The dead letter's headers, cut so that the record fits `limit` bytes: Connect's context headers are
-    shortened, the largest first, and the cut is recorded in TRIMMED. Unchanged when the record fits. When it
-    cannot fit even without them (the original alone is too large), every context header is emptied."""
-    excess = record_size(key, value, headers) - limit
-    if excess <= 0:
+    shortened, or dropped when shortening is not enough, the largest first and where the record came from
+    (topic, partition, offset) last; the cut is recorded in TRIMMED. Unchanged when the record fits. The
+    original's own headers are never cut: when it cannot fit even so, the result is still too large."""
+    if record_size(key, value, headers) <= limit:
         return headers
-    excess += len(TRIMMED) + HEADER_OVERHEAD + 300  # room for the note itself
-    cut = list(headers)
-    context = sorted((i for i, (name, _) in enumerate(cut) if name.startswith(PREFIX)), key=lambda i: -len(cut[i][1]))
-    notes = []
-    for i in context:
+    order = sorted(
+        (name for name, _ in headers if name.startswith(PREFIX)),
+        key=lambda name: (name in _WHERE_FROM, -len(dict(headers)[name])),
+    )
+    current = list(headers)
+    notes: list[str] = []
+    for name in order:
+        excess = record_size(key, value, [*current, _note(notes, limit)]) - limit
         if excess <= 0:
             break
-        name, data = cut[i]
-        kept = data[: max(len(data) - excess, 0)].decode(errors="ignore").encode()  # whole UTF-8 characters
-        cut[i] = (name, kept)
-        excess -= len(data) - len(kept)
-        notes.append(f"{name} {len(data)}->{len(kept)} bytes")
-    return [*cut, (TRIMMED, ("trimmed to fit " + str(limit) + " bytes: " + ", ".join(notes)).encode())]
+        i = next(i for i, (n, _) in enumerate(current) if n == name)
+        data, short = current[i][1], name.removeprefix(PREFIX)
+        room = excess + len(short) + 30  # what this note adds
+        if len(data) > room:
+            kept = data[: len(data) - room].decode(errors="ignore").encode()  # whole UTF-8 characters
+            current[i] = (name, kept)
+            notes.append(f"{short} {len(data)}->{len(kept)} bytes")
+        else:
+            del current[i]
+            notes.append(f"{short} dropped")
+    return [*current, _note(notes, limit)]
+
+
+_WHERE_FROM = (ORIGINAL_TOPIC, ORIGINAL_PARTITION, ORIGINAL_OFFSET)
+
+
+def _note(notes: list[str], limit: int) -> tuple[str, bytes]:
+    return TRIMMED, f"to fit {limit} bytes: {', '.join(notes)}".encode()

@@ -307,7 +307,12 @@ class KafkaPythonAdmin:
 
     def create_topics(self, specs: Sequence[TopicSpec]) -> dict[str, str]:
         new_topics = {
-            s.name: {"num_partitions": s.partitions, "replication_factor": s.replication_factor} for s in specs
+            s.name: {
+                "num_partitions": s.partitions,
+                "replication_factor": s.replication_factor,
+                "configs": dict(s.configs),
+            }
+            for s in specs
         }
         with _broker_away():
             response = self._admin.create_topics(new_topics, raise_errors=False)

@@ -89,4 +89,15 @@ def test_the_largest_context_headers_are_cut_to_fit_and_the_cut_is_recorded() ->
     names = dict(fitted)
     assert names["big"] == own[1] and names[PREFIX + "topic"] == b"in"  # the original's, and the small ones, kept
     assert len(names[PREFIX + "exception.stacktrace"]) < 3000
-    assert names[TRIMMED].startswith(b"trimmed to fit 2500 bytes: __connect.errors.exception.stacktrace 3000->")
+    assert names[TRIMMED].startswith(b"to fit 2500 bytes: exception.stacktrace 3000->")
+
+
+def test_context_headers_are_dropped_when_cutting_is_not_enough_where_the_record_came_from_last() -> None:
+    context = [(PREFIX + name, data) for name, data in [("topic", b"in"), ("partition", b"0"), ("offset", b"7")]]
+    context += [(PREFIX + "stage", b"TRANSFORMATION"), (PREFIX + "exception.message", b"m" * 200)]
+    value = b"v" * 1000
+    limit = record_size(b"k", value, context[:3]) + 120  # room for the note, not for the other headers
+    fitted = fit(b"k", value, context, limit)
+    assert record_size(b"k", value, fitted) <= limit
+    assert dict(fitted)[PREFIX + "topic"] == b"in" and dict(fitted)[PREFIX + "offset"] == b"7"
+    assert b"exception.message dropped" in dict(fitted)[TRIMMED]
