@@ -206,6 +206,7 @@ class KafkaPythonProducer:
         self._rebuild = rebuild
         self._producer = producer
         self._sent: list[tuple[int, str, Any]] = []  # (tag, topic, its future or the error that refused it)
+        self._sizes: dict[tuple[int, str], int] = {}  # bytes of each record sent, until it is reported
         self._at_fatal_before: set[tuple[int, str]] = set()
 
     def send(
@@ -229,6 +230,8 @@ class KafkaPythonProducer:
         except (*_RECORD_REFUSALS, ValueError, TypeError) as why:
             future = why
         self._sent.append((tag, topic, future))
+        if not isinstance(future, Exception):  # kafka-python took it: its headers are (str, bytes) pairs
+            self._sizes[(tag, topic)] = len(key or b"") + len(value or b"") + sum(len(v) for _, v in headers)
 
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
         deadline = time.monotonic() + timeout_s
@@ -242,8 +245,9 @@ class KafkaPythonProducer:
                         f"Kafka did not acknowledge the batch within {timeout_s:g}s ({why})"
                     ) from why
         sent, self._sent = self._sent, []
+        sizes, self._sizes = self._sizes, {}
         if self._rebuild is not None and self._fatal():
-            return self._replace(self._rebuild, sent)
+            return self._replace(self._rebuild, sent, sizes)
         self._at_fatal_before.clear()
         refused: list[tuple[int, RecordRefused]] = []
         undelivered: list[tuple[int, str, Exception]] = []
@@ -269,23 +273,28 @@ class KafkaPythonProducer:
         return bool(manager is not None and manager.has_fatal_error())
 
     def _replace(
-        self, rebuild: Callable[[], KafkaProducer], sent: list[tuple[int, str, Any]]
+        self, rebuild: Callable[[], KafkaProducer], sent: list[tuple[int, str, Any]], sizes: dict[tuple[int, str], int]
     ) -> list[tuple[int, RecordRefused]]:
-        """The producer is in a fatal state: build a new one; what failed is sent again by the caller, but a
-        record that failed at the previous fatal state too is taken for its cause and reported refused."""
+        """The producer is in a fatal state: build a new one; what failed is sent again by the caller. When it
+        happens again with records that failed the first time too, the largest of them is taken for its cause
+        (a batch too large is what makes it fatal) and reported refused."""
         log.warning(
             "The Kafka producer is in a fatal state (%s): replacing it.", self._producer._transaction_manager.last_error
         )
         _close_now(self._producer, 0.0)
         self._producer = rebuild()
         failed = [(tag, topic, future) for tag, topic, future in sent if not _acknowledged(future)]
-        suspects = {(tag, topic) for tag, topic, _ in failed}
-        refused = [
-            (tag, _refused(future if isinstance(future, Exception) else future.exception))
+        refused = [(tag, _refused(future)) for tag, _, future in failed if isinstance(future, Exception)]
+        again_suspects = [
+            (tag, topic, future)
             for tag, topic, future in failed
-            if (tag, topic) in self._at_fatal_before or isinstance(future, Exception)
+            if (tag, topic) in self._at_fatal_before and not isinstance(future, Exception)
         ]
-        self._at_fatal_before = suspects
+        if again_suspects:
+            tag, _, future = max(again_suspects, key=lambda item: sizes.get((item[0], item[1]), 0))
+            refused.append((tag, _refused(future.exception)))
+            refused.sort(key=lambda item: item[0])
+        self._at_fatal_before = {(tag, topic) for tag, topic, _ in failed}
         again = [tag for tag, _, _ in failed if all(tag != r for r, _ in refused)]
         if again:
             raise Undelivered(f"The Kafka producer was replaced; {len(again)} record(s) to send again", again, refused)
