@@ -9,6 +9,7 @@ topic takes is refused before it is sent, and a dead letter's context headers ar
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
@@ -138,6 +139,10 @@ class BatchDelivery:
                 break
             except Undelivered as lost:  # the client gave up on these: the only records ever sent twice
                 refused += lost.refused
+                # Not at once: a failure the client reports at once (an authorization) would make a busy loop.
+                time.sleep(WAIT_SLICE_S)
+                if not between(topics):
+                    raise
                 for tag in lost.tags:
                     self._send(producer, tag, sends[tag], between)
             except BrokerUnavailable:
