@@ -356,10 +356,28 @@ def test_a_dead_letter_the_broker_refuses_stops_the_pump_rather_than_lose_the_re
     broker.refuse = lambda topic, value: MessageSizeTooLargeError("too big") if topic.endswith(".dlq") else None
     pump, clients = make_pump(broker)
 
-    with pytest.raises(RecordFailed, match=r"timeDest-0@1: KAFKA_PRODUCE .* dead letter for topic timeDest.dlq"):
+    with pytest.raises(
+        RecordFailed, match=r"timeDest-0@1: KAFKA_PRODUCE .* dead letter for topic timeDest.dlq"
+    ) as stop:
         run_until_idle(pump, clients)
 
     assert broker.committed_offset("recipe", "timeDest") == 1
+    # errors.tolerance=all is in force: the advice is about the dead-letter topic, not that setting.
+    assert "set errors.tolerance=all" not in str(stop.value)
+    assert "raise max.message.bytes of topic timeDest.dlq" in str(stop.value)
+
+
+def test_a_dead_letter_too_large_for_its_topic_even_without_context_headers_is_not_sent() -> None:
+    broker = broker_with(EVEN, b"x" * 500, ODD)
+    broker.create_topic("timeDest.dlq")
+    broker.max_message_bytes["timeDest.dlq"] = 300  # created beforehand, smaller than the input's records
+    pump, clients = make_pump(broker)
+
+    with pytest.raises(RecordFailed, match=r"the dead letter takes \d+ bytes: raise max.message.bytes") as stop:
+        run_until_idle(pump, clients)
+
+    assert "errors.tolerance=all" not in str(stop.value)
+    assert broker.values("timeDest.dlq") == [] and broker.committed_offset("recipe", "timeDest") == 1
 
 
 def test_a_refused_dead_letter_earlier_in_the_batch_is_awaited_before_anything_after_it_is_committed() -> None:
