@@ -1,5 +1,5 @@
-"""The pump: poll a batch, classify it, send the results; while the broker acknowledges them, poll and
-classify the next batch; then, once all are acknowledged, commit the first batch's offsets (at-least-once).
+"""The pump: poll a batch, classify it, send the results; with a backlog, poll and classify the next batch
+while the broker acknowledges them; once all are acknowledged, commit the batch's offsets (at-least-once).
 On trouble, rewind both batches and retry. Each hard part has its module: delivery.py (sending,
 acknowledgement, dead letters), offsets.py (commits, rewinds, rebalances), startup.py (topics, clients,
 joining), signals.py (the stop request and its budget), pump/clients (the Kafka client seam)."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry
 
@@ -17,8 +17,16 @@ from transforms.record import Record
 from .classifier import Classifier
 from .clients import Batch, KafkaClients, Partition, kafka_clients
 from .config import PumpConfig
-from .delivery import BatchDelivery, ErrorHandling, InFlight
-from .errors import BrokerUnavailable, ClassifierUnavailable, PumpError, RecordFailed, Unavailable
+from .delivery import BatchDelivery, Between, ErrorHandling, InFlight
+from .errors import (
+    BrokerUnavailable,
+    ClassifierUnavailable,
+    PumpError,
+    RecordFailed,
+    TopicsMissing,
+    TopicsNotCreated,
+    Unavailable,
+)
 from .health import PumpHealth
 from .metrics import PumpMetrics
 from .offsets import Offsets
@@ -31,11 +39,12 @@ from .topics import topic_specs
 log = logging.getLogger("pump")
 
 _HOUSEKEEPING_INTERVAL_S = 1.0
+_PROBE_TIMEOUT_S = 5.0
+_RECREATE_INTERVAL_S = 5.0  # how often a missing topic is created again while a batch waits for it
 # A batch of at least this share of max.poll.records means the input has a backlog: its acknowledgement
 # overlaps the next poll. A smaller one (the loop keeps up) is acknowledged at once: waiting a turn for the
 # next poll would add that turn to every record's latency.
 _BACKLOG_SHARE = 0.1
-_PROBE_TIMEOUT_S = 5.0
 
 
 class Pump:
@@ -70,15 +79,19 @@ class Pump:
         self._health.trouble = self._trouble.diagnosis
         self._stop = StopRequest(config.shutdown_timeout_s, clock)
         self._outage = Outage(config.retry_backoff_s, config.retry_backoff_max_s, clock)
-        self._offsets = Offsets(self._health, self._metrics, clock, self._settle_before_revocation)
+        self._offsets = Offsets(config.input_topic, self._health, self._metrics, clock, self._settle_before_revocation)
         self._delivery = BatchDelivery(errors, config, self._health, self._metrics)
         topics = topic_specs(config, errors.dead_letter_topic, errors.dead_letter_replication_factor)
-        self._startup = Startup(config, topics, clients, self._trouble, self._health, self._outage, self._stop)
+        self._startup = Startup(
+            config, topics, errors.dead_letter_topic, clients, self._trouble, self._health, self._outage, self._stop
+        )
         self._connection: Connection | None = None
         self._in_flight: InFlight | None = None  # sent, not yet acknowledged
         self._in_hand: Sequence[Record] = ()  # polled, not sent yet
         self._failed_in_revocation: PumpError | None = None  # raised by the loop once the poll returns
         self._next_housekeeping = 0.0
+        self._waiting_since: float | None = None  # when the batch in flight began to wait on the broker
+        self._next_recreate = 0.0
         self._backlog_records = max(1, int(config.consumer_configs()["max_poll_records"] * _BACKLOG_SHARE))
 
     def run(self) -> int:
@@ -89,11 +102,13 @@ class Pump:
             self._connection = self._startup.connect(self._offsets)
             while self._connection is not None and not self._stop.requested:
                 try:
-                    self._run_once(self._connection)
-                    self._outage.over()
+                    if self._run_once(self._connection):
+                        self._outage.over()  # records moved, or the broker answered: not after an empty poll
                 except Unavailable as why:
+                    if self._stop.requested:
+                        break  # what is in hand is said not committed, on the way out
                     self._retry_later(why, self._connection)
-            if self._connection is not None:
+            if self._connection is not None and not self._stop_budget_spent():
                 self._settle_before_stopping(self._connection)
         except RecordFailed as failed:
             self._health.fatal = str(failed)
@@ -103,40 +118,57 @@ class Pump:
             self._trouble.remove()
         return 0
 
-    def _run_once(self, connection: Connection) -> None:
+    def _run_once(self, connection: Connection) -> bool:
         """One turn: poll and classify the next batch while the broker acknowledges the one in flight; then
-        commit that one, and send this one (and, when the input has no backlog, acknowledge it at once)."""
+        commit that one, and send this one (and, when the input has no backlog, acknowledge it at once). True
+        when it proved the broker works: records moved, a commit or a probe answered."""
         try:
             batch = self._poll(connection)
             started = self._clock()
             outcomes = classify_with_retries(self._classifier, batch.records, self._errors, self._stop.wait,
                                              self._clock) if batch.records else None  # fmt: skip
         finally:
-            self._settle(connection)
+            moved = self._settle(connection)
         if outcomes is not None:
-            self._in_flight = self._delivery.send(connection.producer, batch, outcomes, started)
+            self._waiting_since = self._clock()
+            try:
+                self._in_flight = self._delivery.send(
+                    connection.producer, connection.limits, batch, outcomes, started, self._between
+                )
+            finally:
+                self._waiting_since = None
             self._in_hand = ()
             if len(batch.records) < self._backlog_records:
                 self._settle(connection)
-        self._housekeeping(connection)
+            moved = True
+        return self._housekeeping(connection) or moved
 
-    def _settle(self, connection: Connection) -> None:
+    def _settle(self, connection: Connection) -> bool:
         """Wait for the acknowledgement of the batch in flight, then commit (per partition, the offset after
-        its last record, or up to the record it stopped at); raise RecordFailed at a stop."""
+        its last record, or up to the record it stopped at); raise RecordFailed at a stop. True when there
+        was something to acknowledge or commit."""
         if self._failed_in_revocation is not None:
             failed, self._failed_in_revocation = self._failed_in_revocation, None
             raise failed
-        stop = self._acknowledge() if self._in_flight is not None else None
+        if self._in_flight is None and not self._offsets.pending:
+            return False
+        stop = self._acknowledge(self._between) if self._in_flight is not None else None
         self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))
         if stop is not None:
             raise stop
+        return True
 
-    def _acknowledge(self) -> RecordFailed | None:
+    def _acknowledge(self, between: Between) -> RecordFailed | None:
         """Acknowledge the batch in flight and take its offsets for the commit; the stop it met, if any."""
         assert self._in_flight is not None and self._connection is not None
-        sent, timeout = self._in_flight, self._stop.time_left(self.config.ack_timeout_s)
-        stop = self._delivery.acknowledge(self._connection.producer, sent, timeout)
+        sent, connection = self._in_flight, self._connection
+        self._waiting_since = self._clock()
+        try:
+            stop = self._delivery.acknowledge(connection.producer, connection.limits, sent, between)
+        finally:
+            self._waiting_since = None
         self._in_flight = None
+        self._health.topics_missing = None
         self._metrics.batch_duration.observe(self._clock() - sent.started)
         if stop is None:
             self._offsets.acknowledged(sent.next)
@@ -144,14 +176,15 @@ class Pump:
         failed = sent.records[stop.index]
         self._in_hand = [*sent.records[stop.index :], *self._in_hand]  # rewound if the commit fails
         self._offsets.acknowledged_until(sent.records[: stop.index], resume_at=failed)
-        return RecordFailed(failed.topic, failed.partition or 0, failed.offset or 0, stop.failure)
+        return RecordFailed(failed.topic, failed.partition or 0, failed.offset or 0, stop.failure, stop.advice)
 
     def _settle_before_revocation(self) -> None:
         """Called by the consumer, inside poll(), before partitions go: acknowledge the batch in flight so
-        that its offsets are committed before revocation. A failure is raised by the loop after the poll."""
+        that its offsets are committed before revocation. It waits one slice only (the consumer must get on
+        with the rebalance); a failure is raised by the loop after the poll, which rewinds the batch."""
         if self._in_flight is not None:
             try:
-                self._failed_in_revocation = self._acknowledge()
+                self._failed_in_revocation = self._acknowledge(lambda topics: False)
             except Unavailable as why:
                 self._failed_in_revocation = why
 
@@ -161,16 +194,64 @@ class Pump:
         except Unavailable as why:
             log.warning("The last batch is not acknowledged (%s): it is processed again after a restart.", why)
 
+    def _stop_budget_spent(self) -> bool:
+        return self._stop.requested and self._stop.time_left(self.config.shutdown_timeout_s) <= 0.1
+
+    def _between(self, topics: Collection[str]) -> bool:
+        """While a batch waits on the broker (delivery.Between): keep liveness, health and housekeeping going,
+        name a missing topic (and create it again when the app provisions topics), say once what is away;
+        False once a stop request's budget is spent."""
+        connection = self._connection
+        assert connection is not None and self._waiting_since is not None
+        self._watch_missing_topics(connection, topics)
+        waited = self._clock() - self._waiting_since
+        trouble = self._trouble.diagnosis()
+        cause = self._health.topics_missing or (
+            trouble.reason if trouble is not None and trouble.seen_at > self._waiting_since else None
+        )
+        if cause is None and waited >= self.config.ack_timeout_s:
+            cause = f"Kafka has not acknowledged the batch for {waited:.0f}s"
+        if cause is not None:
+            self._health.broker_failed(cause)
+            if self._outage.cause is None and self._outage.begin(cause):
+                log.warning("%s. Waiting, committing nothing new until the batch is acknowledged.", cause)
+        self._housekeeping(connection)
+        if self._stop.requested:
+            return self._stop.time_left(self.config.shutdown_timeout_s) > 0.1
+        return True
+
+    def _watch_missing_topics(self, connection: Connection, topics: Collection[str]) -> None:
+        assert self._waiting_since is not None
+        missing = [topic for topic in self._trouble.missing_topics(self._waiting_since) if topic in topics]
+        if not missing:
+            return
+        names = ", ".join(missing)
+        create = self.config.auto_create_topics
+        self._health.topics_missing = f"Topic(s) {names} do not exist (deleted while the app runs?): " + (
+            "creating them again (spring.cloud.stream.kafka.binder.autoCreateTopics=true)"
+            if create
+            else "waiting for them: create them, or set spring.cloud.stream.kafka.binder.autoCreateTopics=true"
+        )
+        now = self._clock()
+        if create and now >= self._next_recreate:
+            self._next_recreate = now + _RECREATE_INTERVAL_S
+            try:
+                limits = self._startup.provision_topics()
+            except (BrokerUnavailable, TopicsMissing, TopicsNotCreated) as why:
+                log.warning("Could not create topic(s) %s again: %s", names, why)
+                return
+            connection.limits.update({t: min(size, connection.limits.get(t, size)) for t, size in limits.items()})
+
     def _poll(self, connection: Connection) -> Batch:
         # With a batch in flight, take what the consumer has fetched already rather than wait for more.
         timeout_s = 0.0 if self._in_flight is not None else self.config.poll_timeout_ms / 1000
         batch = connection.consumer.poll(timeout_s)
         if batch.records:
             self._in_hand = batch.records
-            self._offsets.polled(batch)
+            fresh = self._offsets.polled(batch)
             self._health.broker_answered()
-            self._health.consumed += len(batch.records)
-            self._metrics.consumed.inc(len(batch.records))
+            self._health.consumed += fresh
+            self._metrics.consumed.inc(fresh)
         return batch
 
     def _retry_later(self, why: Unavailable, connection: Connection) -> None:
@@ -188,29 +269,39 @@ class Pump:
         self._health.progress()
         self._stop.wait(self._outage.backoff())
 
-    def _housekeeping(self, connection: Connection) -> None:
-        """Progress for liveness; now and then, the lag, and a broker round trip when nothing else told us
-        the broker is there (an idle input)."""
+    def _housekeeping(self, connection: Connection) -> bool:
+        """Progress for liveness (waiting on an away broker counts: a restart would not bring it back; the
+        kafka component says what is wrong); now and then, the lag, and a broker round trip when nothing else
+        told us the broker is there (an idle input) or kafka-python reported a failure since. True when that
+        round trip was answered."""
         self._health.progress()
         now = self._clock()
         if now < self._next_housekeeping:
-            return
+            return False
         self._next_housekeeping = now + _HOUSEKEEPING_INTERVAL_S
-        since = self._health.seconds_since_broker_contact()
-        if since is None or since > self.config.broker_probe_interval_s:
-            self._probe_broker(connection)
         lags = self._offsets.lags(connection.consumer)
         self._metrics.set_lag(lags)
         self._health.lag = sum(lag for _, _, lag in lags) if lags else None
+        since = self._health.seconds_since_broker_contact()
+        trouble = self._trouble.diagnosis()
+        contact = self._health.last_broker_contact
+        failed_since = trouble is not None and (contact is None or trouble.seen_at > contact)
+        if since is None or since > self.config.broker_probe_interval_s or failed_since:
+            return self._probe_broker(connection)
+        return False
 
-    def _probe_broker(self, connection: Connection) -> None:
+    def _probe_broker(self, connection: Connection) -> bool:
         partitions = self._offsets.held() or [Partition(self.config.input_topic, 0)]
         try:
-            connection.consumer.probe(partitions, _PROBE_TIMEOUT_S)
+            connection.consumer.probe(partitions, self._stop.time_left(_PROBE_TIMEOUT_S))
         except BrokerUnavailable as why:
-            self._health.broker_failed(f"No answer from Kafka at {self.config.brokers}: {why}")
-            return
+            cause = f"No answer from Kafka at {self.config.brokers}: {why}"
+            self._health.broker_failed(cause)
+            if self._waiting_since is None and self._outage.cause is None and self._outage.begin(cause):
+                log.warning("%s. Retrying.", cause)
+            return False
         self._health.broker_answered()
+        return self._waiting_since is None
 
     def request_stop(self) -> None:
         """Ask the loop to finish the batch in hand and shut down. Safe from a signal handler or any thread."""
@@ -224,13 +315,21 @@ class Pump:
         """Commit what is acknowledged, leave the group and close, within config.shutdown_timeout_s."""
         self._health.stopped = True
         connection, self._connection = self._connection, None
-        self._in_flight = None  # not settled (the pump failed): processed again after a restart
+        if self._in_flight is not None:  # not settled (the pump failed, or its budget is spent)
+            self._in_hand = [*self._in_flight.records, *self._in_hand]
+            self._in_flight = None
         try:
             if connection is not None:
                 self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))
         except Unavailable as why:
             log.warning("Could not commit on shutdown (%s): those records are processed again after a restart.", why)
         finally:
+            not_committed = self._offsets.not_committed(self._in_hand)
+            if not_committed:
+                log.warning(
+                    "Not committed: %s. These records are processed again after a restart (at-least-once).",
+                    "; ".join(not_committed),
+                )
             self._offsets.forget_pending()  # not again while leaving the group
             if connection is not None:
                 close(connection.consumer, connection.producer, self._stop, self.config)

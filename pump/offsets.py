@@ -28,17 +28,21 @@ class Offsets:
 
     def __init__(
         self,
+        input_topic: str,
         health: PumpHealth,
         metrics: PumpMetrics,
         clock: Callable[[], float],
         before_revocation: Callable[[], None],
     ) -> None:
+        self._input_topic = input_topic
+        self._before_revocation = before_revocation
         self._health = health
         self._metrics = metrics
         self._clock = clock
-        self._before_revocation = before_revocation
         self._uncommitted: dict[Partition, int] = {}  # acknowledged, commit pending
         self._positions: dict[Partition, int] = {}  # next offset per partition, for the lag
+        self._read_to: dict[Partition, int] = {}  # the offset after the last record ever polled, per partition
+        self._behind: set[Partition] = set()  # rewound below their _read_to: their next records may be repeats
         self._assignment: set[Partition] = set()
 
     @property
@@ -46,8 +50,41 @@ class Offsets:
         """Whether acknowledged offsets await their commit."""
         return bool(self._uncommitted)
 
-    def polled(self, batch: Batch) -> None:
+    def polled(self, batch: Batch) -> int:
+        """Note where each partition stands; returns how many of the batch's records were never polled before
+        (a batch polled again after a rewind counts nothing new)."""
         self._positions.update(batch.next)
+        read_to, behind = self._read_to, self._behind
+        if behind.isdisjoint(batch.next):
+            fresh = len(batch.records)  # no partition of the batch was rewound: no record is a repeat
+        else:
+            fresh = 0
+            for record in batch.records:  # polled records always have a partition and an offset
+                if (record.offset or 0) >= read_to.get(Partition(record.topic, record.partition or 0), 0):
+                    fresh += 1
+        for partition, end in batch.next.items():
+            if end >= read_to.get(partition, 0):
+                behind.discard(partition)
+            read_to[partition] = max(end, read_to.get(partition, 0))
+        return fresh
+
+    def not_committed(self, in_hand: Sequence[Record]) -> list[str]:
+        """What a restart processes again, per partition: the acknowledged offsets whose commit is pending,
+        and the records in hand (polled, not acknowledged)."""
+        said = [
+            f"{p.topic}-{p.partition} acknowledged up to offset {offset - 1}, commit pending"
+            for p, offset in sorted(self._uncommitted.items())
+        ]
+        first: dict[Partition, tuple[int, int]] = {}
+        for record in in_hand:
+            partition = Partition(record.topic, record.partition or 0)
+            start, count = first.get(partition, (record.offset or 0, 0))
+            first[partition] = (start, count + 1)
+        said += [
+            f"{p.topic}-{p.partition} from offset {start} ({count} records polled, not acknowledged)"
+            for p, (start, count) in sorted(first.items())
+        ]
+        return said
 
     def acknowledged(self, positions: Positions) -> None:
         """A whole batch is acknowledged: `positions` (the offset after its last record, per partition) are
@@ -99,6 +136,8 @@ class Offsets:
         for partition, offset in first.items():
             if consumer.seek(partition, offset):
                 self._positions[partition] = offset
+                if offset < self._read_to.get(partition, 0):
+                    self._behind.add(partition)
 
     def lags(self, consumer: Consumer) -> list[tuple[str, int, int]]:
         """(topic, partition, lag) for each partition held whose end offset the consumer knows."""
@@ -119,7 +158,14 @@ class Offsets:
         self._assignment |= partitions
         self._health.assignment = tuple(sorted(f"{p.topic}-{p.partition}" for p in self._assignment))
         self._health.joined = True
-        log.info("Assigned %s", ", ".join(self._health.assignment) or "no partitions (more members than partitions)")
+        if self._health.assignment:
+            log.info("Assigned %s", ", ".join(self._health.assignment))
+        else:  # a spare member; or, a sole member that joined before the topic's metadata was there
+            log.info(
+                "Assigned no partitions of %s for now: the group's other members hold them all, or the group does "
+                "not know its partitions yet (a rebalance follows when it does).",
+                self._input_topic,
+            )
 
     def revoked(self, partitions: set[Partition]) -> Positions:
         """Settle the batch in flight, forget the partitions; return the acknowledged offsets still to commit
