@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import yaml
 
-from python_router.binding import deployment_properties_for
+from scripts.scdf_deployer import deployment_properties_for
 from scripts.local_kafka import kafka_version
 from sidecar import SidecarSettings, create_app
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from python_router.binding import EntryPointStyle
+from scripts.scdf_deployer import EntryPointStyle
 from scripts.demo import running_pipeline
 from scripts.local_kafka import LocalKafka
 
