@@ -11,8 +11,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
 from python_router.settings import Settings
-from scripts.scdf_deployer import scdf_launch
 from scripts.local_kafka import DEFAULT_SCRAM_USERS, LocalKafka
+from scripts.scdf_deployer import scdf_launch
 
 pytestmark = pytest.mark.kafka
 PREFIX = "spring.cloud.stream.kafka.binder"

@@ -43,7 +43,11 @@ def test_defaults() -> None:
     assert settings.binder.brokers == ("localhost:9092",)
     assert settings.group == "python-router"
     assert (settings.server.port, settings.server.host) == (8080, "0.0.0.0")
-    assert (settings.binder.auto_create_topics, settings.binder.replication_factor, settings.binder.min_partition_count) == (True, -1, 1)
+    assert (
+        settings.binder.auto_create_topics,
+        settings.binder.replication_factor,
+        settings.binder.min_partition_count,
+    ) == (True, -1, 1)
     assert (settings.instance_index, settings.instance_count, settings.binder.start_offset) == (0, 1, "earliest")
     assert settings.binder.kafka.consumer["security_protocol"] == "PLAINTEXT"
 
@@ -285,10 +289,14 @@ def test_an_error_message_never_shows_a_secret_value_even_under_another_name() -
         (
             ["--server.port=http"],
             {},
-            "Invalid value http for configuration server.port: Value must be a TCP port number from 0 to 65535 (0 picks "
-            "a free port). (origin: command-line argument --server.port)",
+            "Invalid value http for configuration server.port: Value must be a TCP port number from 0 to 65535 "
+            "(0 picks a free port). (origin: command-line argument --server.port)",
         ),
-        ([], {"SERVER_PORT": "70000"}, "from 0 to 65535 (0 picks a free port). (origin: environment variable SERVER_PORT)"),
+        (
+            [],
+            {"SERVER_PORT": "70000"},
+            "from 0 to 65535 (0 picks a free port). (origin: environment variable SERVER_PORT)",
+        ),
         (
             ["--spring.cloud.stream.kafka.binder.brokers=kafka:abc"],
             {},
