@@ -18,26 +18,33 @@ from pump import PumpError
 from python_router import binder, settings
 from python_router.app import RouterApp
 from sidecar import settings as server
-from spring_properties.sources import APPLICATION_JSON, CONFIG_LOCATION
+from spring_properties.sources import CONFIG_LOCATION
 from transforms.errors import ConfigError
 
 USAGE = f"""usage: python-router [--key=value ...] | --help | --version
 
-Every setting is a Spring property. Sources, highest precedence first: --key=value arguments,
-SPRING_APPLICATION_JSON ({APPLICATION_JSON}), environment variables (relaxed: {binder.BROKERS} is
-SPRING_CLOUD_STREAM_KAFKA_BINDER_BROKERS), the properties files in {CONFIG_LOCATION}, defaults.
+Every setting is a Spring property. Sources, highest precedence first: --key=value arguments;
+SPRING_APPLICATION_JSON; environment variables (relaxed binding: SPRING_CLOUD_STREAM_KAFKA_BINDER_BROKERS
+is {binder.BROKERS}); the .properties files listed in {CONFIG_LOCATION}; defaults.
 
 Property groups:
-  bindings       {binder.BINDINGS}.<input|even|odd>.destination, {binder.INPUT_GROUP}
-  Kafka binder   {binder.BROKERS}, {binder.AUTO_CREATE_TOPICS}, {binder.REPLICATION_FACTOR},
-                 {binder.MIN_PARTITION_COUNT}, {binder.START_OFFSET}
-  Kafka clients  {binder.CONFIGURATION}.<Kafka client setting>, e.g. security.protocol, sasl.*, ssl.*
-                 (also {binder.CONSUMER_PROPERTIES}.*, {binder.PRODUCER_PROPERTIES}.*)
-  HTTP server    {server.SERVER_PORT}, {server.SERVER_ADDRESS}, {server.MAX_REQUEST_SIZE}, {server.ROUTE_ENABLED},
-                 {server.LIVENESS_TIMEOUT}, management.endpoints.web.exposure.*
-  the app        {settings.MODE} (all|sidecar|pump), {settings.ROUTER_URL}, {settings.CHAIN_LOCATION},
-                 {settings.SHUTDOWN_TIMEOUT}, {settings.APPLICATION_NAME}
-  routing chain  transforms.*, predicates.*, errors.* (Kafka Connect's syntax, over the chain file)
+  bindings and the Kafka binder
+    {binder.BINDINGS}.<input|even|odd>.destination
+    {binder.INPUT_GROUP}
+    {binder.BROKERS}
+    {binder.AUTO_CREATE_TOPICS}, {binder.REPLICATION_FACTOR}, {binder.MIN_PARTITION_COUNT}
+    {binder.START_OFFSET}
+  Kafka client settings (Kafka's own names: security.protocol, sasl.*, ssl.*, max.poll.records, ...)
+    {binder.CONFIGURATION}.*
+    {binder.CONSUMER_PROPERTIES}.*, {binder.PRODUCER_PROPERTIES}.*
+  HTTP server and actuator
+    {server.SERVER_PORT}, {server.SERVER_ADDRESS}, {server.MAX_REQUEST_SIZE}
+    {server.ROUTE_ENABLED}, {server.LIVENESS_TIMEOUT}, {server.EXPOSURE_INCLUDE}
+  the app
+    {settings.MODE} (all, sidecar or pump), {settings.ROUTER_URL}, {settings.SHUTDOWN_TIMEOUT}
+    {settings.APPLICATION_NAME}, {settings.CHAIN_LOCATION}
+  the routing chain (Kafka Connect's syntax, laid over the chain file)
+    transforms.*, predicates.*, errors.*
 
 The recipe's wiring:
   --{binder.BINDINGS}.input.destination=timeDest
@@ -45,7 +52,7 @@ The recipe's wiring:
   --{binder.BINDINGS}.odd.destination=oddDest
   --{binder.BROKERS}=localhost:9092
 
-Every property, its default and meaning: docs/configuration.md; every error message: docs/troubleshooting.md."""
+Every property, its default and meaning: docs/configuration.md. Every error message: docs/troubleshooting.md."""
 
 # Spring Boot's console layout, one line per event: date, level, pid, thread, logger, message.
 LOG_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)5s %(process)d --- [%(threadName)15.15s] %(name)-12s : %(message)s"
