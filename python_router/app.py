@@ -33,6 +33,7 @@ class RouterApp:
 
     settings: Settings
     chain: Chain
+    pump_config: PumpConfig
 
     @classmethod
     def configure(cls, argv: Sequence[str], environ: Mapping[str, str]) -> RouterApp:
@@ -41,11 +42,14 @@ class RouterApp:
         problems = Problems()
         settings = Settings.read(argv, environ, problems)
         chain: Chain | None = None
+        pump_config: PumpConfig | None = None
         with problems.collect():
             chain = load_chain(settings)
+        with problems.collect():
+            pump_config = _pump_config(settings)
         problems.raise_if_any(settings.secrets)
-        assert chain is not None  # no problem, so the chain was built
-        return cls(settings, chain)
+        assert chain is not None and pump_config is not None  # no problem, so both were built
+        return cls(settings, chain, pump_config)
 
     def run(self) -> int:
         """Serve until SIGTERM/SIGINT (or a record that stops the pump); the exit code."""
@@ -67,27 +71,9 @@ class RouterApp:
             server.stop()
 
     def _pump(self, registry: CollectorRegistry) -> Pump:
-        s = self.settings
-        b = s.binder
-        url = s.router_url
+        url = self.settings.router_url
         classifier: Classifier = RemoteClassifier(url) if url else ChainClassifier(self.chain)
-        outputs = tuple(dict.fromkeys(v for k, v in b.bindings.items() if k != "input"))
-        config = PumpConfig(
-            group_id=s.group,
-            input_topic=b.bindings["input"],
-            output_topics=outputs,
-            consumer=b.kafka.consumer,
-            producer=b.kafka.producer,
-            admin=b.kafka.admin,
-            start_offset="latest" if b.start_offset == "latest" else "earliest",
-            auto_create_topics=b.auto_create_topics,
-            min_partition_count=b.min_partition_count,
-            replication_factor=b.replication_factor,
-            shutdown_timeout_s=s.shutdown_timeout_s,
-            app_name=s.app_name,
-            instance_index=s.instance_index,
-        )
-        return Pump(config, classifier, self.chain.errors, registry)
+        return Pump(self.pump_config, classifier, self.chain.errors, registry)
 
     def _sidecar(self, registry: CollectorRegistry, probe: Pump | None) -> FastAPI:
         s = self.settings
@@ -133,3 +119,23 @@ def load_chain(settings: Settings) -> Chain:
     properties = {key: prop.value for key, prop in from_file.items()}
     properties.update(settings.section(*CHAIN_SECTIONS, vocabulary=properties))
     return build_chain(properties, bindings=settings.binder.bindings)
+
+
+def _pump_config(settings: Settings) -> PumpConfig:
+    """The pump's settings, typed: the binder's bindings, group, clients and topic provisioning."""
+    binder = settings.binder
+    return PumpConfig(
+        group_id=settings.group,
+        input_topic=binder.bindings["input"],
+        output_topics=tuple(dict.fromkeys(v for k, v in binder.bindings.items() if k != "input")),
+        consumer=binder.kafka.consumer,
+        producer=binder.kafka.producer,
+        admin=binder.kafka.admin,
+        start_offset="latest" if binder.start_offset == "latest" else "earliest",
+        auto_create_topics=binder.auto_create_topics,
+        min_partition_count=binder.min_partition_count,
+        replication_factor=binder.replication_factor,
+        shutdown_timeout_s=settings.shutdown_timeout_s,
+        app_name=settings.app_name,
+        instance_index=settings.instance_index,
+    )
