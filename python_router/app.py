@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,8 +20,8 @@ from pump import ChainClassifier, Classifier, Pump, PumpConfig, RemoteClassifier
 from python_router.binder import AUTO_ADD_PARTITIONS
 from python_router.settings import CHAIN_LOCATION, DEFAULT_CHAIN, Settings
 from sidecar import AppInfo, SidecarServer, create_app
-from spring_properties import Problems, mask_url_passwords, read_properties_file
-from transforms import Chain, build_chain
+from spring_properties import Problems, mask_url_passwords, read_properties_file, relaxed
+from transforms import Chain, ConfigError, build_chain
 
 log = logging.getLogger("python_router")
 
@@ -113,12 +114,31 @@ class RouterApp:
 
 def load_chain(settings: Settings) -> Chain:
     """The chain file (read as Spring reads a .properties file), with any transforms.*, predicates.* and
-    errors.* properties laid over it. Raises ConfigError listing every problem."""
+    errors.* properties laid over it. Raises ConfigError listing every problem, each with its origin."""
+    location = settings.chain_location
     fix = f"set {CHAIN_LOCATION} to a Connect-style properties file, or run from the folder that holds {DEFAULT_CHAIN}"
-    from_file = read_properties_file(settings.chain_location, what="the routing chain", fix=fix)
+    from_file = read_properties_file(location, what="the routing chain", fix=fix)
     properties = {key: prop.value for key, prop in from_file.items()}
-    properties.update(settings.section(*CHAIN_SECTIONS, vocabulary=properties))
-    return build_chain(properties, bindings=settings.binder.bindings)
+    overlay = settings.section(*CHAIN_SECTIONS, vocabulary=properties)
+    properties.update(overlay)
+    try:
+        return build_chain(properties, bindings=settings.binder.bindings)
+    except ConfigError as error:
+        origins = {relaxed(key): settings.sources.get(key, "") for key in settings.raw}
+        origins.update({relaxed(key): f"file {location}" for key in from_file if key not in overlay})
+        raise ConfigError([_with_origin(line, origins) for line in error.problems]) from None
+
+
+_CHAIN_KEY = re.compile(
+    r'^(?:Invalid value .*? for configuration (?P<key>\S+):|Missing required configuration "(?P<missing>[^"]+)")'
+)
+
+
+def _with_origin(line: str, origins: Mapping[str, str]) -> str:
+    """A chain problem line, with where its property came from (an argument, the environment, the file)."""
+    match = _CHAIN_KEY.match(line)
+    origin = origins.get(relaxed(match["key"] or match["missing"])) if match else None
+    return f"{line} (origin: {origin})" if origin else line
 
 
 def _pump_config(settings: Settings) -> PumpConfig:
