@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+from spring_properties.binder_names import INPUT_DESTINATION, INPUT_GROUP
 from transforms.errors import ConfigError
 
 # All three clients: give up bootstrapping after 10 s (not 30), so that the pump reports the broker away,
@@ -93,9 +94,9 @@ class PumpConfig:
     def __post_init__(self) -> None:
         problems = []
         if not self.group_id:
-            problems.append("group_id is empty: set spring.cloud.stream.bindings.input.group")
+            problems.append(f"group_id is empty: set {INPUT_GROUP}")
         if not self.input_topic:
-            problems.append("input_topic is empty: set spring.cloud.stream.bindings.input.destination")
+            problems.append(f"input_topic is empty: set {INPUT_DESTINATION}")
         if self.start_offset not in ("earliest", "latest"):
             problems.append(f"start_offset is {self.start_offset!r}: use 'earliest' or 'latest'")
         if self.replication_factor == 0 or self.replication_factor < -1:

@@ -17,10 +17,10 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from pump import ChainClassifier, Classifier, Pump, PumpConfig, RemoteClassifier, signals
-from python_router.binder import AUTO_ADD_PARTITIONS
 from python_router.settings import CHAIN_LOCATION, DEFAULT_CHAIN, Settings
 from sidecar import AppInfo, SidecarServer, create_app
 from spring_properties import Problems, mask_url_passwords, read_properties_file, relaxed
+from spring_properties.binder_names import AUTO_ADD_PARTITIONS
 from transforms import Chain, ConfigError, build_chain
 
 log = logging.getLogger("python_router")

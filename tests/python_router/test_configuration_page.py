@@ -11,10 +11,11 @@ import pytest
 import python_router.binder
 import python_router.settings
 import sidecar.settings
+import spring_properties.binder_names
 import spring_properties.sources
 from tests.docs_pages import page
 
-READERS = (python_router.binder, python_router.settings, sidecar.settings, spring_properties.sources)
+READERS = (spring_properties.binder_names, python_router.settings, sidecar.settings, spring_properties.sources)
 PROPERTY = re.compile(r"(?:spring|server|router|management)\.[\w.-]+")
 
 
