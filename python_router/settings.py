@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal, cast
 
+from pump.remote import ROUTER_URL
 from python_router.binder import Binder
 from sidecar.settings import SidecarSettings
 from spring_properties import (
@@ -39,7 +40,6 @@ APPLICATION_GUID: Final = "spring.cloud.application.guid"  # env SPRING_CLOUD_AP
 INSTANCE_INDEX: Final = "spring.cloud.stream.instanceIndex"
 INSTANCE_COUNT: Final = "spring.cloud.stream.instanceCount"
 MODE: Final = "router.mode"
-ROUTER_URL: Final = "router.url"
 CHAIN_LOCATION: Final = "router.chain.location"
 SHUTDOWN_TIMEOUT: Final = "router.shutdown.timeout"
 
