@@ -31,6 +31,7 @@ from spring_properties import (
     secret_values,
 )
 from spring_properties.binder_names import INPUT_GROUP
+from spring_properties.names import is_under
 
 APPLICATION_NAME: Final = "spring.application.name"
 STREAM_NAME: Final = "spring.cloud.dataflow.stream.name"
@@ -146,8 +147,8 @@ class Settings:
         elements is respelled after a word of `vocabulary`, of the other sources' names, or of a
         section's alias lists (`transforms=parity,labelEven`), so TRANSFORMS_LABELEVEN_TEMPLATE
         becomes `transforms.labelEven.template`."""
-        heads = tuple(relaxed(p) for p in prefixes)
-        chosen = {k: v for k, v in self.raw.items() if _under_any(relaxed(k), heads)}
+        heads = {relaxed(p) for p in prefixes}
+        chosen = {k: v for k, v in self.raw.items() if any(is_under(k, prefix) for prefix in prefixes)}
         alias_lists = (v for k, v in chosen.items() if relaxed(k) in heads)
         spelled = (k for k in self.raw if not self._from_environment(k))
         words = _words(vocabulary, spelled, alias_lists)
@@ -222,10 +223,6 @@ def _instance_index(read: PropertyReader, environ: Mapping[str, str]) -> int:
     return 0
 
 
-def _under_any(name: str, heads: tuple[str, ...]) -> bool:
-    return any(name == head or name.startswith(head + ".") for head in heads)
-
-
 def _words(*groups: Iterable[str]) -> dict[str, str]:
     """Relaxed form -> spelling, for every word-like element found in `groups` (first spelling wins)."""
     words: dict[str, str] = {}
@@ -233,5 +230,5 @@ def _words(*groups: Iterable[str]) -> dict[str, str]:
         for text in group:
             for part in re.split(r"[.,\s\[\]]+", text):
                 if re.fullmatch(r"[A-Za-z0-9_-]+", part):
-                    words.setdefault(part.lower().replace("-", ""), part)
+                    words.setdefault(relaxed(part), part)
     return words
