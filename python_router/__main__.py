@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from importlib import metadata
 
 from pump import PumpError
+from pump.config import KAFKA_CLIENT
 from pump.remote import ROUTER_URL
 from python_router import settings
 from python_router.app import RouterApp
@@ -43,7 +44,7 @@ Property groups:
     {server.SERVER_PORT}, {server.SERVER_ADDRESS}, {server.MAX_REQUEST_SIZE}
     {server.ROUTE_ENABLED}, {server.LIVENESS_TIMEOUT}, {server.EXPOSURE_INCLUDE}
   the app
-    {settings.MODE} (all, sidecar or pump), {ROUTER_URL}, {settings.SHUTDOWN_TIMEOUT}
+    {settings.MODE} (all, sidecar or pump), {ROUTER_URL}, {KAFKA_CLIENT}, {settings.SHUTDOWN_TIMEOUT}
     {settings.APPLICATION_NAME}, {settings.CHAIN_LOCATION}
   the routing chain (Kafka Connect's syntax, laid over the chain file)
     transforms.*, predicates.*, errors.*

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal, cast
 
+from pump.config import KAFKA_CLIENT, KAFKA_CLIENTS, kafka_client
 from pump.remote import ROUTER_URL
 from python_router.binder import Binder
 from sidecar.settings import SidecarSettings
@@ -65,6 +66,7 @@ class Settings:
     group: str
     mode: Mode
     router_url: str | None
+    kafka_client: str
     chain_location: str
     shutdown_timeout_s: float
     app_name: str
@@ -122,6 +124,7 @@ class Settings:
             group=read.text(INPUT_GROUP) or stream_name or app_name,
             mode=mode,
             router_url=router_url,
+            kafka_client=read.value(KAFKA_CLIENT, kafka_client, KAFKA_CLIENTS[0]),
             chain_location=read.text(CHAIN_LOCATION) or DEFAULT_CHAIN,
             shutdown_timeout_s=read.value(SHUTDOWN_TIMEOUT, _shutdown_timeout, 20.0),
             app_name=app_name,

@@ -8,6 +8,7 @@ from types import ModuleType
 
 import pytest
 
+import pump.config
 import pump.remote
 import python_router.binder
 import python_router.settings
@@ -17,6 +18,7 @@ import spring_properties.sources
 from tests.docs_pages import page
 
 READERS = (
+    pump.config,
     pump.remote,
     spring_properties.binder_names,
     python_router.settings,
