@@ -1,5 +1,5 @@
-"""Spring Cloud Stream's Kafka binder, as python-router maps it: bindings to topics, the consumer group,
-the brokers, topic provisioning, and the Kafka client settings per role."""
+"""Spring Cloud Stream's Kafka binder, as python-router maps it: bindings to topics, the brokers, topic
+provisioning, the start offset, and the Kafka client settings per role."""
 
 from __future__ import annotations
 
