@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from pump import ChainClassifier, Classifier, Pump, PumpConfig, RemoteClassifier, signals
+from pump import ChainClassifier, Classifier, ClassifierUnavailable, Pump, PumpConfig, RemoteClassifier, signals
 from python_router.settings import CHAIN_LOCATION, DEFAULT_CHAIN, Settings
 from sidecar import AppInfo, SidecarServer, create_app
 from spring_properties import Problems, mask_url_passwords, read_properties_file, relaxed
@@ -73,7 +73,7 @@ class RouterApp:
 
     def _pump(self, registry: CollectorRegistry) -> Pump:
         url = self.settings.router_url
-        classifier: Classifier = RemoteClassifier(url) if url else ChainClassifier(self.chain)
+        classifier: Classifier = _remote(url, self.settings.binder.bindings) if url else ChainClassifier(self.chain)
         return Pump(self.pump_config, classifier, self.chain.errors, registry)
 
     def _sidecar(self, registry: CollectorRegistry, probe: Pump | None) -> FastAPI:
@@ -110,6 +110,19 @@ class RouterApp:
         log.info("Chain from %s: %s; errors.tolerance=%s", s.chain_location, stages, self.chain.errors.tolerance)
         if s.router_url:
             log.info("Classifying through the sidecar at %s", mask_url_passwords(s.router_url))
+
+
+def _remote(url: str, bindings: Mapping[str, str]) -> RemoteClassifier:
+    """The sidecar's classifier, asked at once whether it routes for these bindings (each answer is checked
+    again, so a sidecar replaced by a differently configured one is refused too)."""
+    remote = RemoteClassifier(url, bindings)
+    try:
+        remote.check()
+    except ClassifierUnavailable as why:
+        log.warning("%s. Nothing is routed through it until it answers with this pump's bindings.", why)
+    else:
+        log.info("The sidecar at %s routes for this pump's bindings.", remote.shown_url)
+    return remote
 
 
 def load_chain(settings: Settings) -> Chain:
