@@ -22,7 +22,7 @@ from .classifier import Outcome
 from .clients import Batch, Positions, Producer
 from .config import PumpConfig
 from .content_type import output_headers
-from .dead_letter import dead_letter_headers, fit, log_failure, record_size
+from .dead_letter import dead_letter_headers, fit, headers_size, log_failure, record_size
 from .errors import BrokerUnavailable, RecordRefused, Undelivered
 from .health import PumpHealth
 from .metrics import PumpMetrics
@@ -152,11 +152,18 @@ class BatchDelivery:
         self, producer: Producer, limits: Mapping[str, int], sends: Mapping[int, _Send], between: Between
     ) -> list[tuple[int, RecordRefused]]:
         """Send `sends`, except those too large for their topic: refused at once, and returned."""
-        refused = [(tag, why) for tag, send in sends.items() if (why := _too_large(send, limits)) is not None]
-        too_large = {tag for tag, _ in refused}
+        refused: list[tuple[int, RecordRefused]] = []
+        header_bytes: dict[int, int] = {}  # per headers list (the outputs of a batch share a few): its size
         for tag, send in sends.items():
-            if tag not in too_large:
+            headers = send.headers
+            size = header_bytes.get(id(headers))
+            if size is None:
+                size = header_bytes[id(headers)] = headers_size(headers)
+            why = _too_large(send, limits, size)
+            if why is None:
                 self._send(producer, tag, send, between)
+            else:
+                refused.append((tag, why))
         return refused
 
     def _await(
@@ -318,12 +325,14 @@ class BatchDelivery:
         )
 
 
-def _too_large(send: _Send, limits: Mapping[str, int]) -> RecordRefused | None:
+def _too_large(send: _Send, limits: Mapping[str, int], header_bytes: int) -> RecordRefused | None:
     """A record its topic cannot take, refused before it is sent: a broker's refusal would leave kafka-python's
     idempotent producer unable to send anything (a fatal state)."""
     limit = limits.get(send.topic)
-    size = record_size(send.key, send.value, send.headers)
-    if limit is None or size <= limit:
+    if limit is None:
+        return None
+    size = record_size(send.key, send.value, send.headers, header_bytes)
+    if size <= limit:
         return None
     return RecordRefused(
         f"the record takes about {size} bytes, more than topic {send.topic} takes ({limit} bytes: its "

@@ -231,7 +231,8 @@ class KafkaPythonProducer:
         self._rebuild = rebuild
         self._producer = producer
         self._sent: list[tuple[int, str, Any]] = []  # (tag, topic, its future or the error that refused it)
-        self._sizes: dict[tuple[int, str], int] = {}  # bytes of each record sent, until it is reported
+        # Each record taken, until it is reported: its size is computed only if the producer turns fatal.
+        self._records: dict[tuple[int, str], tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]] = {}
         self._at_fatal_before: set[tuple[int, str]] = set()
 
     def send(
@@ -256,7 +257,7 @@ class KafkaPythonProducer:
             future = why
         self._sent.append((tag, topic, future))
         if not isinstance(future, Exception):  # kafka-python took it: its headers are (str, bytes) pairs
-            self._sizes[(tag, topic)] = len(key or b"") + len(value or b"") + sum(len(v) for _, v in headers)
+            self._records[(tag, topic)] = (key, value, headers)
 
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
         deadline = time.monotonic() + timeout_s
@@ -270,8 +271,10 @@ class KafkaPythonProducer:
                         f"Kafka did not acknowledge the batch within {timeout_s:g}s ({why})"
                     ) from why
         sent, self._sent = self._sent, []
-        sizes, self._sizes = self._sizes, {}
+        records, self._records = self._records, {}
         if self._rebuild is not None and self._fatal():
+            sizes = {sent: len(key or b"") + len(value or b"") + sum(len(v) for _, v in headers)
+                     for sent, (key, value, headers) in records.items()}  # fmt: skip
             return self._replace(self._rebuild, sent, sizes)
         self._at_fatal_before.clear()
         refused: list[tuple[int, RecordRefused]] = []
