@@ -123,13 +123,15 @@ class Pump:
         """One turn: poll and classify the next batch while the broker acknowledges the one in flight; then
         commit that one, and send this one (and, when the input has no backlog, acknowledge it at once). True
         when it proved the broker works: records moved, a commit or a probe answered."""
+        idle = True
         try:
             batch = self._poll(connection)
+            idle = not batch.records
             started = self._clock()
             outcomes = classify_with_retries(self._classifier, batch.records, self._errors, self._stop.wait,
                                              self._clock) if batch.records else None  # fmt: skip
         finally:
-            moved = self._settle(connection)
+            moved = self._settle(connection, commit_alone=idle)
         if outcomes is not None:
             self._waiting_since = self._clock()
             try:
@@ -140,18 +142,20 @@ class Pump:
                 self._waiting_since = None
             self._in_hand = ()
             if len(batch.records) < self._backlog_records:
-                self._settle(connection)
+                self._settle(connection, commit_alone=False)
             moved = True
         return self._housekeeping(connection) or moved
 
-    def _settle(self, connection: Connection) -> bool:
+    def _settle(self, connection: Connection, *, commit_alone: bool) -> bool:
         """Wait for the acknowledgement of the batch in flight, then commit (per partition, the offset after
-        its last record, or up to the record it stopped at); raise RecordFailed at a stop. True when there
-        was something to acknowledge or commit."""
+        its last record, or up to the record it stopped at); raise RecordFailed at a stop. With nothing in
+        flight, commit what a failed commit left only when `commit_alone` (the poll found nothing): else it
+        goes with the next batch's, after an acknowledgement that waits in slices a stop can cut. True when
+        there was something to acknowledge or commit."""
         if self._failed_in_revocation is not None:
             failed, self._failed_in_revocation = self._failed_in_revocation, None
             raise failed
-        if self._in_flight is None and not self._offsets.pending:
+        if self._in_flight is None and not (commit_alone and self._offsets.pending):
             return False
         stop = self._acknowledge(self._between) if self._in_flight is not None else None
         self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))
@@ -191,7 +195,7 @@ class Pump:
 
     def _settle_before_stopping(self, connection: Connection) -> None:
         try:
-            self._settle(connection)
+            self._settle(connection, commit_alone=True)
         except Unavailable as why:
             log.warning("The last batch is not acknowledged (%s): it is processed again after a restart.", why)
 
