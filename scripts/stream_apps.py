@@ -127,14 +127,14 @@ class SpringApps:
         if self.prebuilt:
             jars = " and ".join(PREBUILT.values())
             return f"using SCDF's prebuilt {jars} {PREBUILT_VERSION} for {apps}, one JVM each"
-        return (
-            f"using {JAR.relative_to(ROOT)} for {apps} (one JVM): {self.refusal}; "
-            f"{ASK_MAVEN}=1 asks Maven again for SCDF's prebuilt jars"
-        )
+        return f"using {JAR.relative_to(ROOT)} for {apps} (one JVM): {self.refusal}; {ASK_MAVEN}=1 asks again"
 
 
 def _run_maven(command: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, capture_output=True, text=True, check=False)
+    mvn = shutil.which(command[0])
+    if mvn is None:
+        return subprocess.CompletedProcess(command, 127, "", "[ERROR] Maven is not on PATH (apt-get install maven)")
+    return subprocess.run([mvn, *command[1:]], capture_output=True, text=True, check=False)
 
 
 def choose_apps(
@@ -150,17 +150,17 @@ def choose_apps(
         refused = json.loads(REFUSED.read_text())
         age = now() - float(refused["at"])
         if 0 <= age < ASK_AGAIN_S:
-            return SpringApps(refusal=f"{refused['reason']} ({age / 3600:.0f} h ago)")
-    mvn = shutil.which("mvn") or "mvn"
+            return SpringApps(refusal=refused["reason"])
     for kind, jar in jars.items():
         if jar.exists():
             continue
         coordinates = f"{PREBUILT_GROUP}:{PREBUILT[kind]}:{PREBUILT_VERSION}:jar"
         # -U: ask Maven Central itself, not Maven's own cached failure of an earlier attempt.
-        command = [mvn, "-B", "-q", "-U", "dependency:copy", f"-Dartifact={coordinates}"]
+        command = ["mvn", "-B", "-q", "-U", "dependency:copy", f"-Dartifact={coordinates}"]
         result = run([*command, f"-DoutputDirectory={PREBUILT_DIR}"])
         if result.returncode != 0 or not jar.exists():
-            reason = f"Maven did not serve {coordinates}: {_maven_reason(result.stdout + result.stderr)}"
+            at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(now()))
+            reason = f"Maven refused {PREBUILT[kind]} {PREBUILT_VERSION} ({_maven_reason(result)}) at {at}"
             PREBUILT_DIR.mkdir(parents=True, exist_ok=True)
             REFUSED.write_text(json.dumps({"at": now(), "reason": reason}))
             return SpringApps(refusal=reason)
@@ -168,11 +168,13 @@ def choose_apps(
     return SpringApps(prebuilt=jars)
 
 
-def _maven_reason(output: str) -> str:
-    """Maven's first error, without its colours and the goal's preamble, in at most 160 characters."""
+def _maven_reason(result: subprocess.CompletedProcess[str]) -> str:
+    """Maven's first error, without its colours, the goal's preamble and URLs, in at most 160 characters."""
+    output = result.stdout + result.stderr
     errors = [line for line in re.sub(r"\x1b\[[0-9;]*m", "", output).splitlines() if line.startswith("[ERROR]")]
     first = errors[0].removeprefix("[ERROR]").strip() if errors else (output.strip() or "no output")
     first = re.sub(r"^Failed to execute goal .*? on project [^:]+: (Unable to find artifact\. )?", "", first)
+    first = re.sub(r" \(https?://[^)]*\)", "", first)
     return first if len(first) <= 160 else first[:157] + "..."
 
 
