@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+from spring_properties.binder_names import INPUT_DESTINATION, INPUT_GROUP
+from transforms.errors import ConfigError
+
 # The property that picks the Kafka client library, and its values (the first is the default): kafka-python,
 # the product's dependency; librdkafka through confluent-kafka, an install extra, for throughput.
 KAFKA_CLIENT: Final = "router.kafka.client"
@@ -59,15 +62,12 @@ CONSUMER_REQUIRED: Final[Mapping[str, Any]] = MappingProxyType({"enable_auto_com
 
 
 def kafka_client(value: str | None) -> str:
-    """The client library `router.kafka.client` names (unset or empty: the default). Raises ValueError naming
-    the property, the value and the valid ones."""
+    """The client library `router.kafka.client` names (unset or empty: the default). Raises ValueError with
+    what to write instead (the entry point words it as for every property)."""
     if not value:
         return KAFKA_CLIENTS[0]
     if value not in KAFKA_CLIENTS:
-        raise ValueError(
-            f"Invalid value {value} for configuration {KAFKA_CLIENT}: use kafka-python (the default) or "
-            "librdkafka (confluent-kafka, for throughput)"
-        )
+        raise ValueError("use kafka-python (the default) or librdkafka (confluent-kafka, for throughput)")
     return value
 
 
@@ -118,9 +118,9 @@ class PumpConfig:
     def __post_init__(self) -> None:
         problems = []
         if not self.group_id:
-            problems.append("group_id is empty: set spring.cloud.stream.bindings.input.group")
+            problems.append(f"group_id is empty: set {INPUT_GROUP}")
         if not self.input_topic:
-            problems.append("input_topic is empty: set spring.cloud.stream.bindings.input.destination")
+            problems.append(f"input_topic is empty: set {INPUT_DESTINATION}")
         if self.kafka_client not in KAFKA_CLIENTS:
             problems.append(f"kafka_client is {self.kafka_client!r}: use one of {', '.join(KAFKA_CLIENTS)}")
         if self.start_offset not in ("earliest", "latest"):
@@ -133,7 +133,7 @@ class PumpConfig:
             if getattr(self, name) <= 0:
                 problems.append(f"{name} is {getattr(self, name)}: it must be positive")
         if problems:
-            raise ValueError("Invalid pump configuration: " + "; ".join(problems) + ".")
+            raise ConfigError([f"Invalid pump configuration: {problem}." for problem in problems])
 
     @property
     def partitions(self) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry
 
+from spring_properties.binder_names import AUTO_CREATE_TOPICS
 from transforms.record import Record
 
 from .classifier import Classifier
@@ -161,9 +162,9 @@ class Pump:
         names = ", ".join(missing)
         create = self.config.auto_create_topics
         self._health.topics_missing = f"Topic(s) {names} do not exist (deleted while the app runs?): " + (
-            "creating them again (spring.cloud.stream.kafka.binder.autoCreateTopics=true)"
+            f"creating them again ({AUTO_CREATE_TOPICS}=true)"
             if create
-            else "waiting for them: create them, or set spring.cloud.stream.kafka.binder.autoCreateTopics=true"
+            else f"waiting for them: create them, or set {AUTO_CREATE_TOPICS}=true"
         )
         now = self._clock()
         if create and now >= self._next_recreate:
