@@ -147,10 +147,12 @@ def choose_apps(
     if all(jar.exists() for jar in jars.values()):
         return SpringApps(prebuilt=jars)
     if REFUSED.exists() and not ask:
-        refused = json.loads(REFUSED.read_text())
-        age = now() - float(refused["at"])
-        if 0 <= age < ASK_AGAIN_S:
-            return SpringApps(refusal=refused["reason"])
+        try:
+            refused = json.loads(REFUSED.read_text())
+            if 0 <= now() - float(refused["at"]) < ASK_AGAIN_S:
+                return SpringApps(refusal=str(refused["reason"]))
+        except (ValueError, KeyError, TypeError):
+            pass  # unreadable: ask Maven again, which writes it anew
     for kind, jar in jars.items():
         if jar.exists():
             continue

@@ -113,11 +113,15 @@ def test_a_refusal_is_remembered_for_a_day_unless_asked_again(monkeypatch: pytes
     choose_apps(run=maven, now=lambda: NOW + ASK_AGAIN_S + 1)
     assert len(maven.commands) == 2, "Maven was not asked again after a day"
 
-    monkeypatch.setenv(ASK_MAVEN, "1")
+    stream_apps.REFUSED.write_text("{")  # cut short: unreadable
     choose_apps(run=maven, now=lambda: NOW + ASK_AGAIN_S + 2)
-    assert len(maven.commands) == 3, f"{ASK_MAVEN}=1 did not ask Maven again"
+    assert len(maven.commands) == 3, "an unreadable refusal was not asked again"
+
+    monkeypatch.setenv(ASK_MAVEN, "1")
+    choose_apps(run=maven, now=lambda: NOW + ASK_AGAIN_S + 3)
+    assert len(maven.commands) == 4, f"{ASK_MAVEN}=1 did not ask Maven again"
 
     # Served the next time it is asked: the prebuilt jars, and the refusal forgotten.
-    served = choose_apps(run=FakeMaven(serves=True), now=lambda: NOW + ASK_AGAIN_S + 3)
+    served = choose_apps(run=FakeMaven(serves=True), now=lambda: NOW + ASK_AGAIN_S + 4)
     assert set(served.prebuilt) == {"time", "log"}
     assert not stream_apps.REFUSED.exists()
