@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv kafka-jars kafka-up kafka-down kafka-status lint test test-fast demo bench docs clean
+.PHONY: help venv kafka-jars browser-deps kafka-up kafka-down kafka-status lint test test-fast demo bench docs clean
 
 help:
 	@echo "make demo        run the recipe's pipeline (time -> python-router -> even/odd loggers) on a local broker"
 	@echo "make test        lint, type-check and run every test (unit, contract, integration on a real broker)"
 	@echo "make test-fast   only the tests that need no broker"
+	@echo "make browser-deps  installs Debian's chromium and chromium-driver for the browser test, when missing"
 	@echo "make kafka-up    start a local Apache Kafka (KRaft) in the background; make kafka-down stops it"
 	@echo "make bench       side-by-side benchmarks (see BENCHMARKS.md; BENCH_ARGS=--quick for a short run)"
 	@echo "make docs        regenerates docs/transforms.md from the transforms' declared configuration"
@@ -27,6 +28,18 @@ venv: $(STAMP)
 kafka-jars: $(STAMP)
 	$(BIN)/python scripts/local_kafka.py fetch
 
+# The browser test (tests/sidecar/test_sidecar_browser.py) drives Debian's headless Chromium through its
+# chromedriver; apt installs both when either is missing (as root; through sudo otherwise).
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+
+browser-deps:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then :; else \
+		echo "browser-deps: installing Debian's chromium and chromium-driver for the browser test"; \
+		$(APT) update -q && $(APT) install -y -q -o DPkg::Lock::Timeout=600 chromium chromium-driver; \
+	fi
+
 kafka-up: $(STAMP)
 	$(BIN)/python scripts/local_kafka.py up
 
@@ -41,10 +54,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint kafka-jars
+test: lint kafka-jars browser-deps
 	$(BIN)/pytest
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) browser-deps
 	$(BIN)/pytest -m 'not kafka and not e2e'
 
 demo: kafka-jars
