@@ -20,7 +20,8 @@ from typing import Any, Final, Literal
 
 from kafka.errors import InvalidReceiveError, SaslAuthenticationFailedError, UnsupportedSaslMechanismError
 
-MASK: Final = "******"
+from spring_properties import MASK
+
 # When Kafka refused us (credentials, certificate, protocol), re-creating the clients sooner cannot help:
 # the pump waits this long between attempts instead of its usual backoff (a bound on the broker's load and
 # on the log: about 7 connection attempts per 40 s, see README "Security").

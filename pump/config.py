@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+from transforms.errors import ConfigError
+
 # All three clients: give up bootstrapping after 10 s (not 30), so that the pump reports the broker away,
 # and notices a stop request, sooner; it retries with backoff anyway.
 CLIENT_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType({"bootstrap_timeout_ms": 10_000})
@@ -104,7 +106,7 @@ class PumpConfig:
             if getattr(self, name) <= 0:
                 problems.append(f"{name} is {getattr(self, name)}: it must be positive")
         if problems:
-            raise ValueError("Invalid pump configuration: " + "; ".join(problems) + ".")
+            raise ConfigError([f"Invalid pump configuration: {problem}." for problem in problems])
 
     @property
     def partitions(self) -> int:

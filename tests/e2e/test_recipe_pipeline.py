@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from python_router.binding import EntryPointStyle
 from scripts.demo import running_pipeline
 from scripts.local_kafka import LocalKafka
+from scripts.scdf_deployer import EntryPointStyle
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
 
