@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from python_router import app, binding
+from python_router import binder, settings
 from sidecar import settings as server
 
 # Java types, as Spring's metadata names them.
@@ -52,7 +52,8 @@ def _group(name: str, source: str, description: str, *properties: PropertyDoc) -
     return GroupDoc(name, source, description, properties)
 
 
-_SETTINGS: Final = "python_router.binding.Settings"
+_SETTINGS: Final = "python_router.settings.Settings"
+_BINDER: Final = "python_router.binder.Binder"
 _SERVER: Final = "sidecar.settings.SidecarSettings"
 _DEFAULT_SERVER: Final = server.SidecarSettings()
 
@@ -62,7 +63,7 @@ GROUPS: Final = (
         _SETTINGS,
         "python-router's own settings: how it runs, where its routing chain is, how it stops.",
         PropertyDoc(
-            app.MODE,
+            settings.MODE,
             STRING,
             "What this process runs: the sidecar and the pump (all), only the sidecar "
             "(the classifying container of a two-container pod), or only the pump.",
@@ -74,20 +75,20 @@ GROUPS: Final = (
             ),
         ),
         PropertyDoc(
-            app.ROUTER_URL,
+            settings.ROUTER_URL,
             STRING,
             "Base URL of the sidecar a pump-only process classifies through "
             "(router.mode=pump), for example http://127.0.0.1:8080. Unset: classify in-process.",
         ),
         PropertyDoc(
-            app.CHAIN_LOCATION,
+            settings.CHAIN_LOCATION,
             STRING,
             "The routing chain: a Kafka Connect-style properties file "
             "(transforms=..., predicates=..., errors.*). Properties of the same names override it.",
-            app.DEFAULT_CHAIN,
+            settings.DEFAULT_CHAIN,
         ),
         PropertyDoc(
-            app.SHUTDOWN_TIMEOUT,
+            settings.SHUTDOWN_TIMEOUT,
             DURATION,
             "How long a stop (SIGTERM) may take to finish the batch, flush, commit and leave the group.",
             "20s",
@@ -137,86 +138,86 @@ GROUPS: Final = (
     ),
     _group(
         "spring.cloud.stream.bindings",
-        _SETTINGS,
+        _BINDER,
         "The bindings of the recipe's app: one input and two outputs, each bound to a Kafka topic.",
-        PropertyDoc(f"{binding.BINDINGS}.input.destination", STRING, "The topic records are read from.", "input"),
+        PropertyDoc(f"{binder.BINDINGS}.input.destination", STRING, "The topic records are read from.", "input"),
         PropertyDoc(
-            binding.INPUT_GROUP,
+            binder.INPUT_GROUP,
             STRING,
             "The consumer group (offsets are committed under it). Default: "
             "the stream's name (spring.cloud.dataflow.stream.name), else spring.application.name.",
         ),
         PropertyDoc(
-            f"{binding.BINDINGS}.even.destination", STRING, "The topic for records with an even timestamp.", "even"
+            f"{binder.BINDINGS}.even.destination", STRING, "The topic for records with an even timestamp.", "even"
         ),
         PropertyDoc(
-            f"{binding.BINDINGS}.odd.destination", STRING, "The topic for records with an odd timestamp.", "odd"
+            f"{binder.BINDINGS}.odd.destination", STRING, "The topic for records with an odd timestamp.", "odd"
         ),
     ),
     _group(
         "spring.cloud.stream.kafka.binder",
-        _SETTINGS,
+        _BINDER,
         "The Kafka binder's settings, as Spring Cloud Stream's Kafka binder reads them.",
         PropertyDoc(
-            binding.BROKERS, STRINGS, "Kafka brokers, host[:port] (a PLAINTEXT:// prefix is accepted).", ["localhost"]
+            binder.BROKERS, STRINGS, "Kafka brokers, host[:port] (a PLAINTEXT:// prefix is accepted).", ["localhost"]
         ),
-        PropertyDoc(binding.DEFAULT_BROKER_PORT, INTEGER, "Port of a broker given without one.", 9092),
+        PropertyDoc(binder.DEFAULT_BROKER_PORT, INTEGER, "Port of a broker given without one.", 9092),
         PropertyDoc(
-            binding.CONFIGURATION,
+            binder.CONFIGURATION,
             STRING_MAP,
             "Kafka client settings for every client "
             "(security.protocol, sasl.*, ssl.*, and tuning such as max.poll.records).",
         ),
-        PropertyDoc(binding.CONSUMER_PROPERTIES, STRING_MAP, "Kafka client settings for the consumer only."),
-        PropertyDoc(binding.PRODUCER_PROPERTIES, STRING_MAP, "Kafka client settings for the producer only."),
+        PropertyDoc(binder.CONSUMER_PROPERTIES, STRING_MAP, "Kafka client settings for the consumer only."),
+        PropertyDoc(binder.PRODUCER_PROPERTIES, STRING_MAP, "Kafka client settings for the producer only."),
         PropertyDoc(
-            binding.AUTO_CREATE_TOPICS,
+            binder.AUTO_CREATE_TOPICS,
             BOOLEAN,
             "Create the bindings' topics (and the dead letter topic) when missing.",
             True,
         ),
         PropertyDoc(
-            binding.AUTO_ADD_PARTITIONS,
+            binder.AUTO_ADD_PARTITIONS,
             BOOLEAN,
             "Ignored with a warning: python-router never alters an existing topic.",
             False,
         ),
         PropertyDoc(
-            binding.REPLICATION_FACTOR,
+            binder.REPLICATION_FACTOR,
             INTEGER,
             "Replication factor of the topics it creates (-1: the broker's default).",
             -1,
         ),
-        PropertyDoc(binding.MIN_PARTITION_COUNT, INTEGER, "Partitions of the topics it creates.", 1),
+        PropertyDoc(binder.MIN_PARTITION_COUNT, INTEGER, "Partitions of the topics it creates.", 1),
     ),
     _group(
         "spring.cloud.stream.kafka.bindings.input.consumer",
-        _SETTINGS,
+        _BINDER,
         "The input binding's Kafka consumer.",
         PropertyDoc(
-            binding.START_OFFSET,
+            binder.START_OFFSET,
             STRING,
             "Where a group with no committed offset starts.",
             "earliest",
             (("earliest", "The oldest record kept."), ("latest", "Only records written from now on.")),
         ),
         PropertyDoc(
-            binding.INPUT_CONSUMER_CONFIGURATION, STRING_MAP, "Kafka client settings for the input binding's consumer."
+            binder.INPUT_CONSUMER_CONFIGURATION, STRING_MAP, "Kafka client settings for the input binding's consumer."
         ),
     ),
     _group(
         "spring.cloud.stream",
         _SETTINGS,
         "Which instance of a scaled-out app this is.",
-        PropertyDoc(binding.INSTANCE_INDEX, INTEGER, "This instance's index (SCDF sets it).", 0),
-        PropertyDoc(binding.INSTANCE_COUNT, INTEGER, "How many instances run (SCDF sets it).", 1),
+        PropertyDoc(settings.INSTANCE_INDEX, INTEGER, "This instance's index (SCDF sets it).", 0),
+        PropertyDoc(settings.INSTANCE_COUNT, INTEGER, "How many instances run (SCDF sets it).", 1),
     ),
     _group(
         "spring.application",
         _SETTINGS,
         "The application's identity.",
         PropertyDoc(
-            binding.APPLICATION_NAME,
+            settings.APPLICATION_NAME,
             STRING,
             "The app's name: in logs, /actuator/info, and dead letters' __connect.errors.connector.name header.",
             "python-router",
@@ -226,8 +227,8 @@ GROUPS: Final = (
         "spring.cloud.dataflow.stream",
         _SETTINGS,
         "The SCDF stream this app belongs to (SCDF sets them).",
-        PropertyDoc(binding.STREAM_NAME, STRING, "The stream's name; the default consumer group."),
-        PropertyDoc(binding.APP_LABEL, STRING, "The app's label in the stream."),
+        PropertyDoc(settings.STREAM_NAME, STRING, "The stream's name; the default consumer group."),
+        PropertyDoc(settings.APP_LABEL, STRING, "The app's label in the stream."),
     ),
 )
 """Every Spring-side property python-router reads, by group."""

@@ -22,8 +22,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from python_router.app import DEFAULT_CHAIN
 from python_router.property_docs import GROUPS, PropertyDoc
+from python_router.settings import DEFAULT_CHAIN
 from transforms import parse_properties
 from transforms.builtin import PREDICATES, TRANSFORMATIONS
 from transforms.config import ConfigKey, Type, ValidString

@@ -14,9 +14,8 @@ from typing import Any, Final
 import pytest
 
 from python_router import scdf_metadata as scdf
-from python_router.binding import Settings
 from python_router.property_docs import GROUPS
-from sidecar.settings import SidecarSettings
+from python_router.settings import Settings
 from transforms import parse_properties
 from transforms.builtin import PREDICATES, TRANSFORMATIONS
 from transforms.error_policy import ErrorPolicy
@@ -144,19 +143,28 @@ def test_every_property_the_app_reads_is_described() -> None:
 def test_the_declared_defaults_are_what_a_start_gets() -> None:
     defaults = {p["name"]: p.get("defaultValue") for p in committed()["properties"]}
     settings = Settings.resolve([], {})
-    server = SidecarSettings()
-    assert defaults["server.port"] == settings.server_port == server.port
-    assert defaults["server.address"] == settings.server_address == server.host
-    assert defaults["spring.cloud.stream.kafka.binder.brokers"] == [b.split(":")[0] for b in settings.brokers]
-    assert defaults["spring.cloud.stream.kafka.binder.default-broker-port"] == int(settings.brokers[0].split(":")[1])
-    assert defaults["spring.cloud.stream.kafka.binder.auto-create-topics"] is settings.auto_create_topics
-    assert defaults["spring.cloud.stream.kafka.binder.replication-factor"] == settings.replication_factor
-    assert defaults["spring.cloud.stream.kafka.binder.min-partition-count"] == settings.min_partition_count
-    assert defaults["spring.cloud.stream.kafka.bindings.input.consumer.start-offset"] == settings.start_offset
+    binder, server = settings.binder, settings.server
+    assert defaults["server.port"] == server.port
+    assert defaults["server.address"] == server.host
+    assert defaults["server.max-request-size"] == f"{server.max_request_size // 2**20}MB"
+    assert defaults["router.liveness.timeout"] == f"{server.liveness_timeout_s:g}s"
+    assert defaults["router.route.enabled"] is server.route_enabled
+    assert sorted(defaults["management.endpoints.web.exposure.include"]) == sorted(server.exposed)
+    assert defaults["router.mode"] == settings.mode
+    assert defaults["router.chain.location"] == settings.chain_location
+    assert defaults["router.shutdown.timeout"] == f"{settings.shutdown_timeout_s:g}s"
+    assert defaults["spring.cloud.stream.kafka.binder.brokers"] == [b.split(":")[0] for b in binder.brokers]
+    assert defaults["spring.cloud.stream.kafka.binder.default-broker-port"] == int(binder.brokers[0].split(":")[1])
+    assert defaults["spring.cloud.stream.kafka.binder.auto-create-topics"] is binder.auto_create_topics
+    assert defaults["spring.cloud.stream.kafka.binder.auto-add-partitions"] is binder.auto_add_partitions
+    assert defaults["spring.cloud.stream.kafka.binder.replication-factor"] == binder.replication_factor
+    assert defaults["spring.cloud.stream.kafka.binder.min-partition-count"] == binder.min_partition_count
+    assert defaults["spring.cloud.stream.kafka.bindings.input.consumer.start-offset"] == binder.start_offset
     assert defaults["spring.application.name"] == settings.app_name
     assert defaults["spring.cloud.stream.instance-index"] == settings.instance_index
+    assert defaults["spring.cloud.stream.instance-count"] == settings.instance_count
     for binding in ("input", "even", "odd"):
-        assert defaults[f"spring.cloud.stream.bindings.{binding}.destination"] == settings.bindings[binding]
+        assert defaults[f"spring.cloud.stream.bindings.{binding}.destination"] == binder.bindings[binding]
 
 
 def test_the_app_reads_the_names_as_the_metadata_spells_them() -> None:
@@ -169,7 +177,8 @@ def test_the_app_reads_the_names_as_the_metadata_spells_them() -> None:
         ],
         {},
     )
-    assert (settings.auto_create_topics, settings.min_partition_count, settings.start_offset) == (False, 3, "latest")
+    binder = settings.binder
+    assert (binder.auto_create_topics, binder.min_partition_count, binder.start_offset) == (False, 3, "latest")
 
 
 def test_make_scdf_metadata_prints_them() -> None:
