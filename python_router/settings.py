@@ -40,6 +40,7 @@ INSTANCE_COUNT: Final = "spring.cloud.stream.instanceCount"
 MODE: Final = "router.mode"
 ROUTER_URL: Final = "router.url"
 CHAIN_LOCATION: Final = "router.chain.location"
+CHAIN_WATCH: Final = "router.chain.watch"
 SHUTDOWN_TIMEOUT: Final = "router.shutdown.timeout"
 
 DEFAULT_CHAIN: Final = "connect-config/router.properties"
@@ -64,6 +65,7 @@ class Settings:
     mode: Mode
     router_url: str | None
     chain_location: str
+    chain_watch: bool
     shutdown_timeout_s: float
     app_name: str
     stream_name: str | None
@@ -121,6 +123,7 @@ class Settings:
             mode=mode,
             router_url=router_url,
             chain_location=read.text(CHAIN_LOCATION) or DEFAULT_CHAIN,
+            chain_watch=read.boolean(CHAIN_WATCH, False),
             shutdown_timeout_s=read.value(SHUTDOWN_TIMEOUT, _shutdown_timeout, 20.0),
             app_name=app_name,
             stream_name=stream_name,

@@ -18,7 +18,7 @@ EXPOSURE_INCLUDE: Final = "management.endpoints.web.exposure.include"
 EXPOSURE_EXCLUDE: Final = "management.endpoints.web.exposure.exclude"
 
 # The actuator endpoints this app has, by Spring's endpoint ids.
-ENDPOINTS: Final = ("health", "info", "prometheus")
+ENDPOINTS: Final = ("health", "info", "prometheus", "refresh", "validate")
 DEFAULT_EXPOSURE: Final = "health,info,prometheus"
 
 _MIN_LIVENESS_TIMEOUT_S: Final = 1.0
@@ -39,7 +39,7 @@ class SidecarSettings:
     max_request_size: int = 1024 * 1024
     liveness_timeout_s: float = 60.0
     route_enabled: bool = True
-    exposed: frozenset[str] = frozenset(ENDPOINTS)
+    exposed: frozenset[str] = frozenset(DEFAULT_EXPOSURE.split(","))
 
     @classmethod
     def read(cls, read: PropertyReader, defaults: SidecarSettings | None = None) -> SidecarSettings:

@@ -37,8 +37,8 @@ def test_liveness_timeout_takes_springs_duration(raw: str, seconds: float) -> No
     ("include", "exclude", "exposed"),
     [
         ("health", "", {"health"}),
-        ("*", "", {"health", "info", "prometheus"}),
-        ("*", "prometheus", {"health", "info"}),
+        ("*", "", {"health", "info", "prometheus", "refresh", "validate"}),  # all, as in Spring Boot
+        ("*", "prometheus,refresh,validate", {"health", "info"}),
         ("health, info, env, beans", "", {"health", "info"}),  # ids this app lacks are ignored, as in Spring
         ("health,info,prometheus", "*", set()),
     ],
