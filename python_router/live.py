@@ -111,7 +111,9 @@ class LiveConfig:
         """What would run with `properties` laid over the running app's (as command-line arguments, the
         highest precedence); ConfigError listing every problem. Changes nothing."""
         running = self._running
-        arguments = [*running.argv, *(f"--{key}={value}" for key, value in properties.items())]
+        overridden = {relaxed(key) for key in properties}
+        kept = [a for a in running.argv if relaxed(a.removeprefix("--").partition("=")[0]) not in overridden]
+        arguments = [*kept, *(f"--{key}={value}" for key, value in properties.items())]
         return {"status": "valid", **self._configure(arguments, running.environ).summary()}
 
     def _swap(self, chain: Chain) -> None:
