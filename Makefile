@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv kafka-jars browser-deps kafka-up kafka-down kafka-status lint test test-fast demo bench docs scdf-metadata clean
+.PHONY: help venv kafka-jars browser-deps kafka-up kafka-down kafka-status lint test test-fast demo bench docs docs-serve scdf-metadata clean
 
 help:
 	@echo "make demo        run the recipe's pipeline (time -> python-router -> even/odd loggers) on a local broker"
@@ -13,9 +13,11 @@ help:
 	@echo "make test-fast   only the tests that need no broker"
 	@echo "make browser-deps  installs Debian's chromium and chromium-driver for the browser test, when missing"
 	@echo "make kafka-up    start a local Apache Kafka (KRaft) in the background; make kafka-down stops it"
-	@echo "make bench       side-by-side benchmarks (see BENCHMARKS.md; BENCH_ARGS=--quick for a short run)"
-	@echo "make docs        regenerates docs/transforms.md, META-INF/ and the Dockerfile's SCDF labels from the declarations"
-	@echo "make scdf-metadata  prints SCDF's configuration metadata, the visible list and the image labels' sizes"
+	@echo "make bench       side-by-side benchmarks (see docs/benchmarks.md; BENCH_ARGS=--quick for a short run)"
+	@echo "make docs        regenerate docs/transforms.md, META-INF/ and the Dockerfile's SCDF labels, then build the site into site/"
+	@echo "make docs-serve  serve the documentation at http://127.0.0.1:8000, rebuilt as you edit docs/"
+	@echo "make lint        ruff check, ruff format --check, mypy --strict"
+	@echo "make scdf-metadata  print SCDF's configuration metadata, the visible list and the image labels' sizes"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "python-router needs Python 3.11 or newer: install it and run make again (or PYTHON=python3.11 make ...)")'
@@ -70,10 +72,14 @@ bench: kafka-jars
 docs: $(STAMP)
 	$(BIN)/python -m transforms.docs --write docs/transforms.md
 	$(BIN)/python -m python_router.scdf_metadata --write .
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(STAMP)
+	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 scdf-metadata: $(STAMP)
 	@$(BIN)/python -m python_router.scdf_metadata
 
 clean:
 	-$(BIN)/python scripts/local_kafka.py down
-	rm -rf .kafka .pytest_cache .mypy_cache .ruff_cache bench/results
+	rm -rf .kafka .pytest_cache .mypy_cache .ruff_cache bench/results site

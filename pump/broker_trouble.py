@@ -21,10 +21,11 @@ from typing import Any, Final, Literal
 from kafka.errors import InvalidReceiveError, SaslAuthenticationFailedError, UnsupportedSaslMechanismError
 
 from spring_properties import MASK
+from spring_properties.binder_names import BROKERS
 
 # When Kafka refused us (credentials, certificate, protocol), re-creating the clients sooner cannot help:
 # the pump waits this long between attempts instead of its usual backoff (a bound on the broker's load and
-# on the log: about 7 connection attempts per 40 s, see README "Security").
+# on the log: about 7 connection attempts per 40 s, see docs/security.md).
 REFUSED_RETRY_S: Final = 30.0
 # kafka-python's repeated connection errors: each distinct line at most once per window.
 REPEAT_WINDOW_S: Final = 30.0
@@ -162,14 +163,13 @@ class BrokerTrouble(logging.Filter):
         if "ECONNREFUSED" in text or "Connection refused" in text:
             return Diagnosis(
                 "unreachable",
-                f"Nothing listens at {self.brokers} (connection refused): check "
-                "spring.cloud.stream.kafka.binder.brokers, and that the broker is up",
+                f"Nothing listens at {self.brokers} (connection refused): check {BROKERS}, and that the broker is up",
                 refused=False,
             )
         if "DNS Resolution failure" in text:
             return Diagnosis(
                 "unreachable",
-                f"The host in {self.brokers} cannot be resolved (DNS): check spring.cloud.stream.kafka.binder.brokers",
+                f"The host in {self.brokers} cannot be resolved (DNS): check {BROKERS}",
                 refused=False,
             )
         if "socket disconnected" in text or "Connection reset" in text:
@@ -182,7 +182,7 @@ class BrokerTrouble(logging.Filter):
             return Diagnosis(
                 "tls-hostname",
                 f"The TLS certificate of {at} does not name the host connected to ({said}): list the brokers in "
-                "spring.cloud.stream.kafka.binder.brokers by a name the certificate holds, or set "
+                f"{BROKERS} by a name the certificate holds, or set "
                 "ssl.endpoint.identification.algorithm to empty to skip the host-name check (not recommended)",
             )
         if "CERTIFICATE_VERIFY_FAILED" in said:

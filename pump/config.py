@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+from spring_properties.binder_names import INPUT_DESTINATION, INPUT_GROUP
 from transforms.errors import ConfigError
 
 # All three clients: give up bootstrapping after 10 s (not 30), so that the pump reports the broker away,
 # and notices a stop request, sooner; it retries with backoff anyway.
 CLIENT_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType({"bootstrap_timeout_ms": 10_000})
 
-# Measured with bench/ on the 2-core development machine (BENCHMARKS.md): a poll of up to 2,000 records
+# Measured with bench/ on the 2-core development machine (docs/benchmarks.md): a poll of up to 2,000 records
 # amortises the per-batch flush and commit round trips (+9.5% over 500) and still finishes well inside
 # max_poll_interval_ms. A fetch returns as soon as any record is there (Kafka's own fetch.min.bytes=1): a
 # 64 KiB minimum made every fetch wait its full 100 ms at the recipe's rates (p99 124 ms at 1,000 records/s,
@@ -93,9 +94,9 @@ class PumpConfig:
     def __post_init__(self) -> None:
         problems = []
         if not self.group_id:
-            problems.append("group_id is empty: set spring.cloud.stream.bindings.input.group")
+            problems.append(f"group_id is empty: set {INPUT_GROUP}")
         if not self.input_topic:
-            problems.append("input_topic is empty: set spring.cloud.stream.bindings.input.destination")
+            problems.append(f"input_topic is empty: set {INPUT_DESTINATION}")
         if self.start_offset not in ("earliest", "latest"):
             problems.append(f"start_offset is {self.start_offset!r}: use 'earliest' or 'latest'")
         if self.replication_factor == 0 or self.replication_factor < -1:

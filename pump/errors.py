@@ -11,6 +11,7 @@ PumpError
 
 from __future__ import annotations
 
+from spring_properties.binder_names import AUTO_CREATE_TOPICS, REPLICATION_FACTOR
 from transforms.errors import Failure
 
 
@@ -43,9 +44,9 @@ class TopicsMissing(PumpError):
         self.topics = topics
         names = ", ".join(topics)
         super().__init__(
-            f"Topic(s) {names} do not exist and spring.cloud.stream.kafka.binder.autoCreateTopics=false: "
+            f"Topic(s) {names} do not exist and {AUTO_CREATE_TOPICS}=false: "
             "create them (kafka-topics.sh --create ...), or set "
-            "spring.cloud.stream.kafka.binder.autoCreateTopics=true to let the app create them."
+            f"{AUTO_CREATE_TOPICS}=true to let the app create them."
         )
 
 
@@ -56,7 +57,7 @@ class TopicsNotCreated(PumpError):
         self.reasons = reasons
         listed = "; ".join(f"{topic}: {reason.rstrip('.')}" for topic, reason in reasons.items())
         super().__init__(
-            f"Could not create topic(s): {listed}. Check spring.cloud.stream.kafka.binder.replicationFactor "
+            f"Could not create topic(s): {listed}. Check {REPLICATION_FACTOR} "
             "and minPartitionCount (and errors.deadletterqueue.topic.replication.factor for the dead-letter "
             "topic) against the cluster, and that the app may create topics; or create them beforehand."
         )

@@ -16,9 +16,10 @@ from importlib import metadata
 from typing import Any
 
 from pump import PumpError
-from python_router import binder, settings
+from python_router import settings
 from python_router.app import RouterApp
 from sidecar import settings as server
+from spring_properties import binder_names as binder
 from spring_properties.sources import CONFIG_LOCATION
 from transforms.errors import ConfigError
 

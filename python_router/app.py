@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -19,13 +20,13 @@ from prometheus_client import CollectorRegistry
 
 from pump import ChainClassifier, Pump, PumpConfig, RemoteClassifier, signals
 from pump.classifier import SwappableClassifier
-from python_router.binder import AUTO_ADD_PARTITIONS
 from python_router.chain_watch import ChainFileWatcher
 from python_router.live import LiveConfig
 from python_router.settings import CHAIN_LOCATION, DEFAULT_CHAIN, Settings
 from sidecar import AppInfo, SidecarServer, create_app, set_chain
-from spring_properties import Problems, mask_url_passwords, read_properties_file
-from transforms import Chain, build_chain
+from spring_properties import Problems, mask_url_passwords, read_properties_file, relaxed
+from spring_properties.binder_names import AUTO_ADD_PARTITIONS
+from transforms import Chain, ConfigError, build_chain
 
 log = logging.getLogger("python_router")
 
@@ -53,8 +54,7 @@ class RouterApp:
         chain: Chain | None = None
         pump_config: PumpConfig | None = None
         with problems.collect():
-            properties = chain_properties(settings)
-            chain = build_chain(properties, bindings=settings.binder.bindings)
+            properties, chain = load_chain(settings)
         with problems.collect():
             pump_config = _pump_config(settings)
         problems.raise_if_any(settings.secrets)
@@ -156,14 +156,34 @@ def _watching(watcher: ChainFileWatcher | None) -> Iterator[None]:
             watcher.stop()
 
 
-def chain_properties(settings: Settings) -> dict[str, str]:
+def load_chain(settings: Settings) -> tuple[dict[str, str], Chain]:
     """The chain file (read as Spring reads a .properties file), with any transforms.*, predicates.* and
-    errors.* properties laid over it. Raises ConfigError when the file cannot be read."""
+    errors.* properties laid over it, and the chain built from them. Raises ConfigError listing every
+    problem, each with its origin."""
+    location = settings.chain_location
     fix = f"set {CHAIN_LOCATION} to a Connect-style properties file, or run from the folder that holds {DEFAULT_CHAIN}"
-    from_file = read_properties_file(settings.chain_location, what="the routing chain", fix=fix)
+    from_file = read_properties_file(location, what="the routing chain", fix=fix)
     properties = {key: prop.value for key, prop in from_file.items()}
-    properties.update(settings.section(*CHAIN_SECTIONS, vocabulary=properties))
-    return properties
+    overlay = settings.section(*CHAIN_SECTIONS, vocabulary=properties)
+    properties.update(overlay)
+    try:
+        return properties, build_chain(properties, bindings=settings.binder.bindings)
+    except ConfigError as error:
+        origins = {relaxed(key): settings.sources.get(key, "") for key in settings.raw}
+        origins.update({relaxed(key): f"file {location}" for key in from_file if key not in overlay})
+        raise ConfigError([_with_origin(line, origins) for line in error.problems]) from None
+
+
+_CHAIN_KEY = re.compile(
+    r'^(?:Invalid value .*? for configuration (?P<key>\S+):|Missing required configuration "(?P<missing>[^"]+)")'
+)
+
+
+def _with_origin(line: str, origins: Mapping[str, str]) -> str:
+    """A chain problem line, with where its property came from (an argument, the environment, the file)."""
+    match = _CHAIN_KEY.match(line)
+    origin = origins.get(relaxed(match["key"] or match["missing"])) if match else None
+    return f"{line} (origin: {origin})" if origin else line
 
 
 def _pump_config(settings: Settings) -> PumpConfig:

@@ -11,20 +11,21 @@ from typing import Final, Literal
 from python_router.kafka_config import ClientSettingError, ClientSettings, client_settings
 from spring_properties import Property, PropertyReader, relaxed
 
-# Property names, spelled once, as a user writes them (`app.python-router.<name>=...` in SCDF).
-BINDINGS: Final = "spring.cloud.stream.bindings"
-INPUT_GROUP: Final = "spring.cloud.stream.bindings.input.group"
-BROKERS: Final = "spring.cloud.stream.kafka.binder.brokers"
-DEFAULT_BROKER_PORT: Final = "spring.cloud.stream.kafka.binder.defaultBrokerPort"
-CONFIGURATION: Final = "spring.cloud.stream.kafka.binder.configuration"
-CONSUMER_PROPERTIES: Final = "spring.cloud.stream.kafka.binder.consumerProperties"
-PRODUCER_PROPERTIES: Final = "spring.cloud.stream.kafka.binder.producerProperties"
-INPUT_CONSUMER_CONFIGURATION: Final = "spring.cloud.stream.kafka.bindings.input.consumer.configuration"
-START_OFFSET: Final = "spring.cloud.stream.kafka.bindings.input.consumer.startOffset"
-AUTO_CREATE_TOPICS: Final = "spring.cloud.stream.kafka.binder.autoCreateTopics"
-AUTO_ADD_PARTITIONS: Final = "spring.cloud.stream.kafka.binder.autoAddPartitions"
-REPLICATION_FACTOR: Final = "spring.cloud.stream.kafka.binder.replicationFactor"
-MIN_PARTITION_COUNT: Final = "spring.cloud.stream.kafka.binder.minPartitionCount"
+# Spring Cloud Stream's names are spelled once, in spring_properties: the pump and the sidecar name them too.
+from spring_properties.binder_names import (
+    AUTO_ADD_PARTITIONS,
+    AUTO_CREATE_TOPICS,
+    BINDINGS,
+    BROKERS,
+    CONFIGURATION,
+    CONSUMER_PROPERTIES,
+    DEFAULT_BROKER_PORT,
+    INPUT_CONSUMER_CONFIGURATION,
+    MIN_PARTITION_COUNT,
+    PRODUCER_PROPERTIES,
+    REPLICATION_FACTOR,
+    START_OFFSET,
+)
 
 # The bindings python-router always has; each defaults to a topic of its own name, as in Spring.
 REQUIRED_BINDINGS: Final = ("input", "even", "odd")

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal, cast
 
-from python_router.binder import INPUT_GROUP, Binder
+from python_router.binder import Binder
 from sidecar.settings import SidecarSettings
 from spring_properties import (
     Problems,
@@ -29,6 +29,7 @@ from spring_properties import (
     scrub,
     secret_values,
 )
+from spring_properties.binder_names import INPUT_GROUP
 
 APPLICATION_NAME: Final = "spring.application.name"
 STREAM_NAME: Final = "spring.cloud.dataflow.stream.name"

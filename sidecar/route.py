@@ -9,6 +9,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from spring_properties.binder_names import INPUT_DESTINATION
 from transforms.errors import TransformError
 from transforms.record import Record
 
@@ -174,7 +175,7 @@ def _raw_topic(state: SidecarState) -> str:
         raise HttpProblem(
             422,
             "A bare value needs the input binding's destination as its topic, and none is configured "
-            '(spring.cloud.stream.bindings.input.destination). Send JSON with a "topic" instead.',
+            f'({INPUT_DESTINATION}). Send JSON with a "topic" instead.',
         )
     return topic
 

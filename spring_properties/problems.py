@@ -28,8 +28,8 @@ def invalid_value(key: str, value: str, reason: str, origin: str = "") -> str:
     """Kafka Connect's wording for a bad value, used for every property: the value masked if secret, then
     where it came from when that is known.
 
-    >>> invalid_value("server.port", "80800", "Value must be a TCP port.", "command line")
-    'Invalid value 80800 for configuration server.port: Value must be a TCP port. (origin: command line)'
+    >>> invalid_value("example.port", "80800", "Value must be a TCP port.", "command line")
+    'Invalid value 80800 for configuration example.port: Value must be a TCP port. (origin: command line)'
     """
     line = f"Invalid value {printable(mask_value(key, value))} for configuration {printable(key)}: {reason}"
     return f"{line} (origin: {origin})" if origin else line

@@ -18,11 +18,11 @@ class PropertyReader:
     """Reads typed values from `sources`, adding each problem to `problems`.
 
     >>> problems = Problems()
-    >>> read = PropertyReader(PropertySources.of({"server.port": "80800"}), problems)
-    >>> read.integer("server.port", 8080, minimum=0, maximum=65535)
+    >>> read = PropertyReader(PropertySources.of({"example.port": "80800"}), problems)
+    >>> read.integer("example.port", 8080, minimum=0, maximum=65535)
     8080
     >>> list(problems)
-    ['Invalid value 80800 for configuration server.port: Value must be from 0 to 65535.']
+    ['Invalid value 80800 for configuration example.port: Value must be from 0 to 65535.']
     """
 
     def __init__(self, sources: PropertySources, problems: Problems) -> None:
