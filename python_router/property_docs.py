@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from python_router import binder, settings
+from python_router import settings
 from sidecar import settings as server
+from spring_properties import binder_names as binder
+from spring_properties import sources
 
 # Java types, as Spring's metadata names them.
 STRING: Final = "java.lang.String"
@@ -86,6 +88,13 @@ GROUPS: Final = (
             "The routing chain: a Kafka Connect-style properties file "
             "(transforms=..., predicates=..., errors.*). Properties of the same names override it.",
             settings.DEFAULT_CHAIN,
+        ),
+        PropertyDoc(
+            settings.CHAIN_WATCH,
+            BOOLEAN,
+            "Reload the chain whenever the chain file changes (a mounted ConfigMap's update included), as "
+            "POST /actuator/refresh does.",
+            False,
         ),
         PropertyDoc(
             settings.SHUTDOWN_TIMEOUT,
@@ -229,6 +238,28 @@ GROUPS: Final = (
         "The SCDF stream this app belongs to (SCDF sets them).",
         PropertyDoc(settings.STREAM_NAME, STRING, "The stream's name; the default consumer group."),
         PropertyDoc(settings.APP_LABEL, STRING, "The app's label in the stream."),
+    ),
+    _group(
+        "spring.cloud.application",
+        _SETTINGS,
+        "The instance SCDF deploys (SCDF sets them, as SPRING_CLOUD_APPLICATION_GROUP and _GUID).",
+        PropertyDoc(
+            settings.APPLICATION_GROUP, STRING, "The stream's name, when spring.cloud.dataflow.stream.name is not set."
+        ),
+        PropertyDoc(
+            settings.APPLICATION_GUID, STRING, "This instance's id (the pod's uid; the port under the local deployer)."
+        ),
+    ),
+    _group(
+        "spring.config",
+        "spring_properties.sources.PropertySources",
+        "Where Spring's properties files are.",
+        PropertyDoc(
+            sources.CONFIG_LOCATION,
+            STRING,
+            "Comma-separated .properties files to read (default: "
+            "/config/application.properties when it exists, as SCDF's Kubernetes deployer writes it).",
+        ),
     ),
 )
 """Every Spring-side property python-router reads, by group."""

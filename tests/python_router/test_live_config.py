@@ -135,6 +135,18 @@ def test_a_restart_only_change_beside_a_chain_change_refuses_both(tmp_path: Path
     assert setup.route("05/17/19 17:56:36").value == b"Even timestamp: 05/17/19 17:56:36"
 
 
+def test_an_invalid_chain_beside_a_start_only_change_lists_both(tmp_path: Path) -> None:
+    setup = Setup(tmp_path)
+    setup.chain.write_text(SHIPPED.replace("tombstones=drop", "tombstones=keep"))
+    setup.config.write_text("spring.cloud.stream.bindings.even.destination=evens\n")
+    with pytest.raises(ConfigError) as refused:
+        setup.live.refresh()
+    first, second = refused.value.problems
+    assert first.startswith("Invalid value keep for configuration transforms.parity.tombstones")
+    assert second.startswith("spring.cloud.stream.bindings.even.destination changed from evenDest to evens, ")
+    assert setup.swapped == []
+
+
 def test_a_secret_that_changes_is_masked_in_the_refusal(tmp_path: Path) -> None:
     setup = Setup(tmp_path)
     jaas = "spring.cloud.stream.kafka.binder.configuration.sasl.jaas.config"

@@ -16,6 +16,9 @@ import pytest
 from python_router import scdf_metadata as scdf
 from python_router.property_docs import GROUPS
 from python_router.settings import Settings
+from spring_properties import relaxed
+from spring_properties.sources import APPLICATION_JSON
+from tests.python_router.test_configuration_page import READERS, declared
 from transforms import parse_properties
 from transforms.builtin import PREDICATES, TRANSFORMATIONS
 from transforms.error_policy import ErrorPolicy
@@ -120,6 +123,18 @@ def test_spring_reads_the_label_scdf_reads_as_the_visible_properties(spring_read
     assert not [n for n in properties if "<alias>" in n], "the generic keys stay out of SCDF's short list"
 
 
+def test_every_property_name_the_code_declares_is_described() -> None:
+    """Each property-name constant of the modules that read properties, as the configuration page's test
+    finds them: a property of the metadata, or the prefix of its map or of its bindings."""
+    names = [relaxed(p["name"]) for p in committed()["properties"]]
+    for module in READERS:
+        for name in declared(module):
+            if name == APPLICATION_JSON:
+                continue  # a source of properties (SCDF's local deployer sets it), not one of them
+            wanted = relaxed(name)
+            assert any(n == wanted or n.startswith(wanted + ".") for n in names), f"no metadata for {name}"
+
+
 def test_every_property_the_app_reads_is_described() -> None:
     names = {p["name"] for p in committed()["properties"]}
     for group in GROUPS:
@@ -153,6 +168,7 @@ def test_the_declared_defaults_are_what_a_start_gets() -> None:
     assert defaults["router.mode"] == settings.mode
     assert defaults["router.chain.location"] == settings.chain_location
     assert defaults["router.shutdown.timeout"] == f"{settings.shutdown_timeout_s:g}s"
+    assert defaults["router.chain.watch"] is settings.chain_watch
     assert defaults["spring.cloud.stream.kafka.binder.brokers"] == [b.split(":")[0] for b in binder.brokers]
     assert defaults["spring.cloud.stream.kafka.binder.default-broker-port"] == int(binder.brokers[0].split(":")[1])
     assert defaults["spring.cloud.stream.kafka.binder.auto-create-topics"] is binder.auto_create_topics
