@@ -21,6 +21,8 @@ from transforms.registry import ENTRY_POINT_GROUPS
 
 COMMAND = "python -m transforms.docs --write docs/transforms.md"
 
+# The chain's own keys (key, type, default, valid values, description): the reference's first table, and
+# SCDF's configuration metadata (python_router/scdf_metadata.py).
 CHAIN_KEYS = (
     ("`transforms`", "list", '`""`', "unique aliases", "Aliases of the transformations, applied in this order."),
     ("`transforms.<alias>.type`", "string", "required", "a built-in, a plugin or a dotted path",
