@@ -11,6 +11,11 @@ from typing import Any, Final, Literal
 from spring_properties.binder_names import INPUT_DESTINATION, INPUT_GROUP
 from transforms.errors import ConfigError
 
+# The property that picks the Kafka client library, and its values (the first is the default): kafka-python,
+# the product's dependency; librdkafka through confluent-kafka, an install extra, for throughput.
+KAFKA_CLIENT: Final = "router.kafka.client"
+KAFKA_CLIENTS: Final = ("kafka-python", "librdkafka")
+
 # All three clients: give up bootstrapping after 10 s (not 30), so that the pump reports the broker away,
 # and notices a stop request, sooner; it retries with backoff anyway.
 CLIENT_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType({"bootstrap_timeout_ms": 10_000})
@@ -49,6 +54,16 @@ PRODUCER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
 CONSUMER_REQUIRED: Final[Mapping[str, Any]] = MappingProxyType({"enable_auto_commit": False})
 
 
+def kafka_client(value: str | None) -> str:
+    """The client library `router.kafka.client` names (unset or empty: the default). Raises ValueError with
+    what to write instead (the entry point words it as for every property)."""
+    if not value:
+        return KAFKA_CLIENTS[0]
+    if value not in KAFKA_CLIENTS:
+        raise ValueError("use kafka-python (the default) or librdkafka (confluent-kafka, for throughput)")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class PumpConfig:
     """Everything the pump needs, as plain values.
@@ -70,6 +85,8 @@ class PumpConfig:
     consumer: Mapping[str, Any] = field(default_factory=dict)
     producer: Mapping[str, Any] = field(default_factory=dict)
     admin: Mapping[str, Any] = field(default_factory=dict)
+    # router.kafka.client: the client library (pump/clients), one of KAFKA_CLIENTS.
+    kafka_client: str = KAFKA_CLIENTS[0]
     # SCDF's startOffset: where a group with no committed offset starts.
     start_offset: Literal["earliest", "latest"] = "earliest"
     # Spring Cloud Stream's binder topic provisioning.
@@ -97,6 +114,8 @@ class PumpConfig:
             problems.append(f"group_id is empty: set {INPUT_GROUP}")
         if not self.input_topic:
             problems.append(f"input_topic is empty: set {INPUT_DESTINATION}")
+        if self.kafka_client not in KAFKA_CLIENTS:
+            problems.append(f"kafka_client is {self.kafka_client!r}: use one of {', '.join(KAFKA_CLIENTS)}")
         if self.start_offset not in ("earliest", "latest"):
             problems.append(f"start_offset is {self.start_offset!r}: use 'earliest' or 'latest'")
         if self.replication_factor == 0 or self.replication_factor < -1:

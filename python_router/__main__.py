@@ -16,6 +16,8 @@ from importlib import metadata
 from typing import Any
 
 from pump import PumpError
+from pump.config import KAFKA_CLIENT
+from pump.remote import ROUTER_URL
 from python_router import settings
 from python_router.app import RouterApp
 from sidecar import settings as server
@@ -44,7 +46,7 @@ Property groups:
     {server.SERVER_PORT}, {server.SERVER_ADDRESS}, {server.MAX_REQUEST_SIZE}
     {server.ROUTE_ENABLED}, {server.LIVENESS_TIMEOUT}, {server.EXPOSURE_INCLUDE}
   the app
-    {settings.MODE} (all, sidecar or pump), {settings.ROUTER_URL}, {settings.SHUTDOWN_TIMEOUT}
+    {settings.MODE} (all, sidecar or pump), {ROUTER_URL}, {KAFKA_CLIENT}, {settings.SHUTDOWN_TIMEOUT}
     {settings.APPLICATION_NAME}, {settings.CHAIN_LOCATION}
   the routing chain (Kafka Connect's syntax, laid over the chain file)
     transforms.*, predicates.*, errors.*

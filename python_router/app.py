@@ -193,6 +193,7 @@ def _pump_config(settings: Settings) -> PumpConfig:
         group_id=settings.group,
         input_topic=binder.bindings["input"],
         output_topics=tuple(dict.fromkeys(v for k, v in binder.bindings.items() if k != "input")),
+        kafka_client=settings.kafka_client,
         consumer=binder.kafka.consumer,
         producer=binder.kafka.producer,
         admin=binder.kafka.admin,

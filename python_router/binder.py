@@ -1,5 +1,5 @@
-"""Spring Cloud Stream's Kafka binder, as python-router maps it: bindings to topics, the consumer group,
-the brokers, topic provisioning, and the Kafka client settings per role."""
+"""Spring Cloud Stream's Kafka binder, as python-router maps it: bindings to topics, the brokers, topic
+provisioning, the start offset, and the Kafka client settings per role."""
 
 from __future__ import annotations
 
@@ -173,6 +173,7 @@ def _kafka(read: PropertyReader, brokers: tuple[str, ...]) -> tuple[StartOffset,
     return offset, kafka
 
 
+_SECURITY: Final = ("security.protocol", "sasl.", "ssl.")
 _SECTIONS: Final = (CONFIGURATION, PRODUCER_PROPERTIES, CONSUMER_PROPERTIES, INPUT_CONSUMER_CONFIGURATION)
 
 
@@ -183,7 +184,9 @@ def _client_settings(
     brokers: tuple[str, ...],
 ) -> ClientSettings:
     """The client settings; every setting kafka-python cannot honour is a problem, named by the property
-    that set it (the last section in _SECTIONS that has it, the one that wins for the consumer)."""
+    that set it (the last section in _SECTIONS that has it, the one that wins for the consumer). The
+    tables stop at the first problem, so each is set aside in turn (a missing setting, with the security
+    settings that asked for it) until the rest pass, to report them all."""
     while True:
         try:
             return client_settings(
@@ -196,10 +199,14 @@ def _client_settings(
             setters = [sections[prefix][error.key] for prefix in _SECTIONS if error.key in sections[prefix]]
             origin = f" (origin: {setters[-1].source})" if setters else ""
             read.problems.add(f"{error.problems[0]}{origin}")
-            if not any(error.key in section for section in values.values()):
+            culprits = {key for section in values.values() for key in section if key == error.key}
+            if not culprits:  # a missing setting: the security settings that need it go aside together
+                culprits = {key for section in values.values() for key in section if key.startswith(_SECURITY)}
+            if not culprits:
                 return client_settings({}, bootstrap_servers=brokers)  # stands in; the app will not start
             for section in values.values():
-                section.pop(error.key, None)
+                for key in culprits:
+                    section.pop(key, None)
 
 
 def _replication_factor(raw: str) -> int:

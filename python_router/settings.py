@@ -15,6 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal, cast
 
+from pump.config import KAFKA_CLIENT, KAFKA_CLIENTS, kafka_client
+from pump.remote import ROUTER_URL
 from python_router.binder import Binder
 from sidecar.settings import SidecarSettings
 from spring_properties import (
@@ -30,6 +32,7 @@ from spring_properties import (
     secret_values,
 )
 from spring_properties.binder_names import INPUT_GROUP
+from spring_properties.names import is_under
 
 APPLICATION_NAME: Final = "spring.application.name"
 STREAM_NAME: Final = "spring.cloud.dataflow.stream.name"
@@ -39,7 +42,6 @@ APPLICATION_GUID: Final = "spring.cloud.application.guid"  # env SPRING_CLOUD_AP
 INSTANCE_INDEX: Final = "spring.cloud.stream.instanceIndex"
 INSTANCE_COUNT: Final = "spring.cloud.stream.instanceCount"
 MODE: Final = "router.mode"
-ROUTER_URL: Final = "router.url"
 CHAIN_LOCATION: Final = "router.chain.location"
 CHAIN_WATCH: Final = "router.chain.watch"
 SHUTDOWN_TIMEOUT: Final = "router.shutdown.timeout"
@@ -65,6 +67,7 @@ class Settings:
     group: str
     mode: Mode
     router_url: str | None
+    kafka_client: str
     chain_location: str
     chain_watch: bool
     shutdown_timeout_s: float
@@ -123,6 +126,7 @@ class Settings:
             group=read.text(INPUT_GROUP) or stream_name or app_name,
             mode=mode,
             router_url=router_url,
+            kafka_client=read.value(KAFKA_CLIENT, kafka_client, KAFKA_CLIENTS[0]),
             chain_location=read.text(CHAIN_LOCATION) or DEFAULT_CHAIN,
             chain_watch=read.boolean(CHAIN_WATCH, False),
             shutdown_timeout_s=read.value(SHUTDOWN_TIMEOUT, _shutdown_timeout, 20.0),
@@ -149,8 +153,8 @@ class Settings:
         elements is respelled after a word of `vocabulary`, of the other sources' names, or of a
         section's alias lists (`transforms=parity,labelEven`), so TRANSFORMS_LABELEVEN_TEMPLATE
         becomes `transforms.labelEven.template`."""
-        heads = tuple(relaxed(p) for p in prefixes)
-        chosen = {k: v for k, v in self.raw.items() if _under_any(relaxed(k), heads)}
+        heads = {relaxed(p) for p in prefixes}
+        chosen = {k: v for k, v in self.raw.items() if any(is_under(k, prefix) for prefix in prefixes)}
         alias_lists = (v for k, v in chosen.items() if relaxed(k) in heads)
         spelled = (k for k in self.raw if not self._from_environment(k))
         words = _words(vocabulary, spelled, alias_lists)
@@ -225,10 +229,6 @@ def _instance_index(read: PropertyReader, environ: Mapping[str, str]) -> int:
     return 0
 
 
-def _under_any(name: str, heads: tuple[str, ...]) -> bool:
-    return any(name == head or name.startswith(head + ".") for head in heads)
-
-
 def _words(*groups: Iterable[str]) -> dict[str, str]:
     """Relaxed form -> spelling, for every word-like element found in `groups` (first spelling wins)."""
     words: dict[str, str] = {}
@@ -236,5 +236,5 @@ def _words(*groups: Iterable[str]) -> dict[str, str]:
         for text in group:
             for part in re.split(r"[.,\s\[\]]+", text):
                 if re.fullmatch(r"[A-Za-z0-9_-]+", part):
-                    words.setdefault(part.lower().replace("-", ""), part)
+                    words.setdefault(relaxed(part), part)
     return words

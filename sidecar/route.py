@@ -17,6 +17,7 @@ from . import schemas, wire
 from .chain import RoutingChain
 from .metrics import HttpMetrics
 from .problems import HttpProblem
+from .settings import MAX_REQUEST_SIZE
 from .state import SidecarState
 
 # Bodies that are the bare value. curl -d sends application/x-www-form-urlencoded without encoding
@@ -40,7 +41,7 @@ record refuses the whole batch (422), naming each problem by its index."""
 
 _REFUSALS: Final[dict[int | str, dict[str, Any]]] = {
     400: schemas.problem("The body is not valid JSON."),
-    413: schemas.problem("The body is over `server.max-request-size`."),
+    413: schemas.problem(f"The body is over `{MAX_REQUEST_SIZE}`."),
     415: schemas.problem("The Content-Type is not one /route reads."),
     422: schemas.problem("The JSON is not a record (a wrong field, type or value); each problem is listed."),
     503: schemas.problem("The routing chain is not loaded yet; retry after `Retry-After` seconds."),

@@ -8,6 +8,8 @@ from types import ModuleType
 
 import pytest
 
+import pump.config
+import pump.remote
 import python_router.binder
 import python_router.settings
 import sidecar.settings
@@ -15,7 +17,14 @@ import spring_properties.binder_names
 import spring_properties.sources
 from tests.docs_pages import page
 
-READERS = (spring_properties.binder_names, python_router.settings, sidecar.settings, spring_properties.sources)
+READERS = (
+    pump.config,
+    pump.remote,
+    spring_properties.binder_names,
+    python_router.settings,
+    sidecar.settings,
+    spring_properties.sources,
+)
 PROPERTY = re.compile(r"(?:spring|server|router|management)\.[\w.-]+")
 
 

@@ -52,6 +52,19 @@ def test_problems_of_two_groups_are_reported_together_one_line_each(first: str, 
     assert all("\n" not in problem for problem in problems)
 
 
+def test_every_client_setting_problem_is_reported_not_only_the_first() -> None:
+    problems = problems_of(
+        f"--{BINDER}.configuration.security.protocol=SASL_SSL",
+        f"--{BINDER}.configuration.sasl.mechanism=SCRAM-SHA-512",  # but no sasl.jaas.config
+        f"--{BINDER}.configuration.request.timeout.ms=soon",
+        f"--{BINDER}.producerProperties.acks=most",
+    )
+    assert len(problems) == 3, problems
+    assert any(p.startswith('Missing required configuration "sasl.jaas.config"') for p in problems)
+    assert any(p.startswith("Invalid value soon for configuration request.timeout.ms:") for p in problems)
+    assert any(p.startswith("Invalid value most for configuration acks:") for p in problems)
+
+
 @pytest.mark.parametrize(
     ("argv", "starts"),
     [
