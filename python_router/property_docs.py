@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from pump.config import KAFKA_CLIENT, KAFKA_CLIENTS
 from python_router import settings
 from sidecar import settings as server
 from spring_properties import binder_names as binder
@@ -95,6 +96,14 @@ GROUPS: Final = (
             "Reload the chain whenever the chain file changes (a mounted ConfigMap's update included), as "
             "POST /actuator/refresh does.",
             False,
+        ),
+        PropertyDoc(
+            KAFKA_CLIENT,
+            STRING,
+            "The pump's Kafka client library; kafka-python is the only one this version has (librdkafka is "
+            "refused at startup as not available yet).",
+            KAFKA_CLIENTS[0],
+            (("kafka-python", "kafka-python, the default."), ("librdkafka", "librdkafka through confluent-kafka.")),
         ),
         PropertyDoc(
             settings.SHUTDOWN_TIMEOUT,
