@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv kafka-jars browser-deps kafka-up kafka-down kafka-status lint test test-fast demo bench docs docs-serve scdf-metadata clean
+.PHONY: help venv kafka-jars stream-apps browser-deps kafka-up kafka-down kafka-status lint test test-fast demo bench docs docs-serve scdf-metadata clean
 
 help:
 	@echo "make demo        run the recipe's pipeline (time -> python-router -> even/odd loggers) on a local broker"
 	@echo "make test        lint, type-check and run every test (unit, contract, integration on a real broker)"
 	@echo "make test-fast   only the tests that need no broker"
+	@echo "make stream-apps build the Spring Cloud Stream apps of the demo and tests (stream-apps/, Maven; only when changed)"
 	@echo "make browser-deps  installs Debian's chromium and chromium-driver for the browser test, when missing"
 	@echo "make kafka-up    start a local Apache Kafka (KRaft) in the background; make kafka-down stops it"
 	@echo "make bench       side-by-side benchmarks (see docs/benchmarks.md; BENCH_ARGS=--quick for a short run)"
@@ -30,6 +31,9 @@ venv: $(STAMP)
 
 kafka-jars: $(STAMP)
 	$(BIN)/python scripts/local_kafka.py fetch
+
+stream-apps: $(STAMP)
+	$(BIN)/python scripts/stream_apps.py build
 
 # The browser test (tests/sidecar/test_sidecar_browser.py) drives Debian's headless Chromium through its
 # chromedriver; apt installs both when either is missing (as root; through sudo otherwise).
@@ -57,16 +61,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint kafka-jars browser-deps
+test: lint kafka-jars stream-apps browser-deps
 	$(BIN)/pytest
 
 test-fast: $(STAMP) browser-deps
 	$(BIN)/pytest -m 'not kafka and not e2e'
 
-demo: kafka-jars
+demo: kafka-jars stream-apps
 	$(BIN)/python scripts/demo.py
 
-bench: kafka-jars
+bench: kafka-jars stream-apps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 docs: $(STAMP)
@@ -82,4 +86,4 @@ scdf-metadata: $(STAMP)
 
 clean:
 	-$(BIN)/python scripts/local_kafka.py down
-	rm -rf .kafka .pytest_cache .mypy_cache .ruff_cache bench/results site
+	rm -rf .kafka stream-apps/target .pytest_cache .mypy_cache .ruff_cache bench/results site

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from pump import ChainClassifier, Pump, PumpConfig, RemoteClassifier, signals
+from pump import ChainClassifier, ClassifierUnavailable, Pump, PumpConfig, RemoteClassifier, signals
 from pump.classifier import SwappableClassifier
 from python_router.chain_watch import ChainFileWatcher
 from python_router.live import LiveConfig
@@ -104,7 +104,7 @@ class RouterApp:
     def _pump(self, registry: CollectorRegistry, live: LiveConfig) -> Pump:
         url = self.settings.router_url
         if url:  # the sidecar classifies, with its own chain: refresh that one through its own actuator
-            return Pump(self.pump_config, RemoteClassifier(url), self.chain.errors, registry)
+            return Pump(self.pump_config, _remote(url, self.settings.binder.bindings), self.chain.errors, registry)
         holder = SwappableClassifier(ChainClassifier(self.chain))
         live.add_swap(lambda chain, _version: holder.swap(ChainClassifier(chain)))
         return Pump(self.pump_config, holder, self.chain.errors, registry)
@@ -154,6 +154,19 @@ def _watching(watcher: ChainFileWatcher | None) -> Iterator[None]:
     finally:
         if watcher is not None:
             watcher.stop()
+
+
+def _remote(url: str, bindings: Mapping[str, str]) -> RemoteClassifier:
+    """The sidecar's classifier, asked at once whether it routes for these bindings (each answer is checked
+    again, so a sidecar replaced by a differently configured one is refused too)."""
+    remote = RemoteClassifier(url, bindings)
+    try:
+        remote.check()
+    except ClassifierUnavailable as why:
+        log.warning("%s. Nothing is routed through it until it answers with this pump's bindings.", why)
+    else:
+        log.info("The sidecar at %s routes for this pump's bindings.", remote.shown_url)
+    return remote
 
 
 def load_chain(settings: Settings) -> tuple[dict[str, str], Chain]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from pump.config import KAFKA_CLIENT, KAFKA_CLIENTS
+from pump.remote import ROUTER_URL
 from python_router import settings
 from sidecar import settings as server
 from spring_properties import binder_names as binder
@@ -78,7 +79,7 @@ GROUPS: Final = (
             ),
         ),
         PropertyDoc(
-            settings.ROUTER_URL,
+            ROUTER_URL,
             STRING,
             "Base URL of the sidecar a pump-only process classifies through "
             "(router.mode=pump), for example http://127.0.0.1:8080. Unset: classify in-process.",

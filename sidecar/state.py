@@ -30,6 +30,7 @@ class SidecarState:
         self.probe = probe
         self.health = Health(lambda: self.chain, probe, settings.liveness_timeout_s)
         self.info_json = b""
+        self.bindings_json = orjson.dumps(dict(info.bindings))
         self.version: ChainVersion | None = None
         self.live: LiveConfiguration | None = None  # refresh and validate, when the entry point offers them
         # The chain and its dead-letter topic, swapped as one attribute: a request reads one consistent pair
