@@ -124,6 +124,12 @@ GROUPS: Final = (
             "Whether POST /route and /route/batch are served (default false in router.mode=pump).",
             _DEFAULT_SERVER.route_enabled,
         ),
+        PropertyDoc(
+            server.MAX_BATCH_RECORDS,
+            INTEGER,
+            "Most records in one /route/batch request; more get 413.",
+            _DEFAULT_SERVER.max_batch_records,
+        ),
     ),
     _group(
         "server",
@@ -141,6 +147,18 @@ GROUPS: Final = (
             DATA_SIZE,
             "Largest request body accepted (Spring's DataSize: 1048576, 512KB, 4MB); a larger one gets 413.",
             f"{_DEFAULT_SERVER.max_request_size // (1024 * 1024)}MB",
+        ),
+        PropertyDoc(
+            server.CONNECTION_TIMEOUT,
+            DURATION,
+            "Time a connection has to deliver a complete request (and to read its answer) before it is closed.",
+            f"{_DEFAULT_SERVER.connection_timeout_s:g}s",
+        ),
+        PropertyDoc(
+            server.MAX_CONNECTIONS,
+            INTEGER,
+            "Open HTTP connections at most; at the cap the one waiting longest for its request is closed.",
+            _DEFAULT_SERVER.max_connections,
         ),
     ),
     _group(

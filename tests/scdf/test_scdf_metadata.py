@@ -163,6 +163,9 @@ def test_the_declared_defaults_are_what_a_start_gets() -> None:
     assert defaults["server.address"] == server.host
     assert defaults["server.max-request-size"] == f"{server.max_request_size // 2**20}MB"
     assert defaults["router.liveness.timeout"] == f"{server.liveness_timeout_s:g}s"
+    assert defaults["server.connection-timeout"] == f"{server.connection_timeout_s:g}s"
+    assert defaults["server.max-connections"] == server.max_connections
+    assert defaults["router.route.batch.max-records"] == server.max_batch_records
     assert defaults["router.route.enabled"] is server.route_enabled
     assert sorted(defaults["management.endpoints.web.exposure.include"]) == sorted(server.exposed)
     assert defaults["router.mode"] == settings.mode
