@@ -9,6 +9,7 @@ PumpError
 ├── GroupMovedOn           a commit met a rebalance; never escapes run()
 └── Unavailable            something the loop needs is away; retried with backoff, never escapes run()
     ├── BrokerUnavailable      Kafka did not acknowledge, commit or answer in time
+    │   └── Undelivered            the producer gave up on some records (not refused): send them again
     └── ClassifierUnavailable  the sidecar's /route/batch did not answer (remote mode)
 """
 
@@ -26,17 +27,20 @@ class RecordFailed(PumpError):
     """A record failed with `errors.tolerance=none`: everything before it is produced and committed, and the
     committed offset is the failed record's own, so a restart resumes at it. The message is one line."""
 
-    def __init__(self, topic: str, partition: int, offset: int, failure: Failure) -> None:
+    def __init__(self, topic: str, partition: int, offset: int, failure: Failure, advice: str | None = None) -> None:
         self.topic = topic
         self.partition = partition
         self.offset = offset
         self.failure = failure
         where = f"'{failure.alias}' ({failure.class_name})" if failure.alias else f"({failure.class_name})"
+        advice = advice or (
+            "fix the record or the chain, or set errors.tolerance=all (with errors.deadletterqueue.topic.name) "
+            "to dead-letter such records and go on"
+        )
         super().__init__(
             f"Stopped at record {topic}-{partition}@{offset}: {failure.stage} stage {where} failed: "
             f"{failure.exception_class}: {failure.message}. Nothing from this record on is committed, so a "
-            "restart resumes here; fix the record or the chain, or set errors.tolerance=all (with "
-            "errors.deadletterqueue.topic.name) to dead-letter such records and go on."
+            f"restart resumes here; {advice}."
         )
 
 
@@ -94,6 +98,16 @@ class Unavailable(PumpError):
 
 class BrokerUnavailable(Unavailable):
     """Kafka did not acknowledge the batch, accept the commit, or answer, in time."""
+
+
+class Undelivered(BrokerUnavailable):
+    """The producer gave up on the records it sent with `tags` for a broker reason (its delivery timeout
+    passed, its connection state was lost), not for what they are: sending them again may succeed."""
+
+    def __init__(self, message: str, tags: list[int], refused: list[tuple[int, RecordRefused]]) -> None:
+        super().__init__(message)
+        self.tags = tags
+        self.refused = refused  # what the same flush reported refused for what it is
 
 
 class ClassifierUnavailable(Unavailable):
