@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 
 help:
 	@echo "make demo        run the recipe's pipeline (time -> python-router -> even/odd loggers) on a local broker"
+	@echo "                 (SCDF's prebuilt apps if Maven serves them; a refusal is remembered a day, ASK_MAVEN=1 asks again)"
 	@echo "make test        lint, type-check and run every test (unit, contract, integration on a real broker)"
 	@echo "make test-fast   only the tests that need no broker"
 	@echo "make stream-apps build the Spring Cloud Stream apps of the demo and tests (stream-apps/, Maven; only when changed)"
