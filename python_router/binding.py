@@ -3,6 +3,7 @@ binding), application properties files and defaults, validated at startup into o
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -10,9 +11,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
-from python_router.kafka_config import ClientSettingError, ClientSettings, client_settings
+from python_router.kafka_config import CLIENTS, Client, ClientSettingError, ClientSettings, client_settings
 from python_router.secrets import mask, mask_value, scrub, secret_values
 from sidecar.settings import FALSE, TRUE  # Spring's StringToBooleanConverter
 from transforms import parse_properties
@@ -32,6 +33,7 @@ AUTO_CREATE_TOPICS = "spring.cloud.stream.kafka.binder.autoCreateTopics"
 AUTO_ADD_PARTITIONS = "spring.cloud.stream.kafka.binder.autoAddPartitions"
 REPLICATION_FACTOR = "spring.cloud.stream.kafka.binder.replicationFactor"
 MIN_PARTITION_COUNT = "spring.cloud.stream.kafka.binder.minPartitionCount"
+KAFKA_CLIENT = "router.kafka.client"  # kafka-python (the default) or librdkafka
 SERVER_PORT = "server.port"
 SERVER_ADDRESS = "server.address"
 APPLICATION_NAME = "spring.application.name"
@@ -358,8 +360,9 @@ class Settings:
             "bindings": dict(self.bindings),
             "group": self.group,
             "brokers": list(self.brokers),
-            "security_protocol": self.kafka.consumer.get("security_protocol", "PLAINTEXT"),
-            "sasl_mechanism": self.kafka.consumer.get("sasl_mechanism"),
+            "kafka_client": self.kafka.client,
+            "security_protocol": self.kafka.security_protocol,
+            "sasl_mechanism": self.kafka.sasl_mechanism,
             "start_offset": self.start_offset,
             "instance": {"index": self.instance_index, "count": self.instance_count, "guid": self.application_guid},
             "server": {"address": self.server_address, "port": self.server_port},
@@ -590,15 +593,31 @@ def _kafka(sources: PropertySources, read: _Reader, brokers: tuple[str, ...]) ->
         consumer["auto.offset.reset"] = "earliest"
     for role_config in (configuration, consumer, producer):
         role_config.pop("bootstrap.servers", None)  # the brokers, resolved above
+    client = _kafka_client(read)
     try:
-        kafka = client_settings(configuration, consumer=consumer, producer=producer, bootstrap_servers=brokers)
+        kafka = client_settings(
+            configuration, consumer=consumer, producer=producer, bootstrap_servers=brokers, client=client
+        )
     except ClientSettingError as exc:
         where = origin.get(exc.key, f"{CONFIGURATION}.{exc.key}")
         prop = sources.get(where)
         source = f", from {prop.source}" if prop is not None else ""
         raise SettingsError(f"{exc} (property {where}{source})") from None
-    start: StartOffset = kafka.consumer["auto_offset_reset"]  # validated by client_settings
+    start = cast(StartOffset, kafka.auto_offset_reset)  # set above, and validated by client_settings
     return start, kafka
+
+
+def _kafka_client(read: _Reader) -> Client:
+    given = (read.text(KAFKA_CLIENT) or "kafka-python").lower()
+    if given not in CLIENTS:
+        raise read.fail(KAFKA_CLIENT, f"use {' or '.join(CLIENTS)}")
+    if given == "librdkafka" and importlib.util.find_spec("confluent_kafka") is None:
+        raise read.fail(
+            KAFKA_CLIENT,
+            "librdkafka comes with the confluent-kafka package, which is not installed: "
+            "pip install 'python-router[librdkafka]' (the image has it), or use kafka-python",
+        )
+    return given
 
 
 def _kafka_section(sources: PropertySources, prefix: str) -> dict[str, str]:

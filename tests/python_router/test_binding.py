@@ -354,3 +354,33 @@ def test_an_unreadable_file_is_named() -> None:
         SettingsError, match=r"Cannot read properties file /config/application.properties \(Permission denied\)"
     ):
         Settings.resolve([], {}, read_file=unreadable, exists=lambda path: True)
+
+
+def test_router_kafka_client_librdkafka_maps_the_client_settings_to_librdkafka() -> None:
+    settings = resolve(
+        "--router.kafka.client=librdkafka",
+        "--spring.cloud.stream.kafka.binder.brokers=kafka:9092,kafka2",
+        "--spring.cloud.stream.kafka.binder.consumerProperties.max.poll.records=60",
+    )
+    assert settings.kafka.client == "librdkafka"
+    assert settings.kafka.consumer["bootstrap.servers"] == "kafka:9092,kafka2:9092"
+    assert settings.kafka.consumer["auto.offset.reset"] == "earliest"
+    assert settings.kafka.consumer["max.poll.records"] == 60
+    assert settings.describe()["kafka_client"] == "librdkafka"
+    assert resolve().kafka.client == "kafka-python"
+
+
+def test_an_unknown_kafka_client_is_a_startup_error() -> None:
+    assert "for property router.kafka.client (from command line): use kafka-python or librdkafka" in error(
+        "--router.kafka.client=java"
+    )
+
+
+def test_librdkafka_without_confluent_kafka_installed_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "confluent_kafka" else real(name))
+    message = error("--router.kafka.client=librdkafka")
+    assert "\n" not in message
+    assert "pip install 'python-router[librdkafka]'" in message
