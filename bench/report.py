@@ -13,13 +13,16 @@ from bench.latency import Latency
 from bench.throughput import Trial
 
 ROUTER_VARIANTS = ("naive", "pump", "pump-remote")
-CEILING_VARIANTS = ("kp-consume", "kp-produce", "java-produce", "java-consume")
+CEILING_VARIANTS = ("kp-consume", "kp-produce", "rd-consume", "rd-produce", "rd-route", "java-produce", "java-consume")
 LABELS = {
     "naive": "naive (recipe loop)",
     "pump": "pump (in-process)",
     "pump-remote": "pump-remote (/route/batch)",
     "kp-consume": "ceiling: kafka-python consume",
     "kp-produce": "ceiling: kafka-python produce",
+    "rd-consume": "ceiling: librdkafka consume",
+    "rd-produce": "ceiling: librdkafka produce",
+    "rd-route": "ceiling: librdkafka route loop",
     "java-produce": "ceiling: Java ProducerPerformance",
     "java-consume": "ceiling: Java ConsumerPerformance",
 }
