@@ -5,15 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv kafka-jars kafka-up kafka-down kafka-status lint test test-fast demo bench docs clean
+.PHONY: help venv kafka-jars kafka-up kafka-down kafka-status lint test test-fast demo bench docs docs-serve clean
 
 help:
 	@echo "make demo        run the recipe's pipeline (time -> python-router -> even/odd loggers) on a local broker"
 	@echo "make test        lint, type-check and run every test (unit, contract, integration on a real broker)"
 	@echo "make test-fast   only the tests that need no broker"
 	@echo "make kafka-up    start a local Apache Kafka (KRaft) in the background; make kafka-down stops it"
-	@echo "make bench       side-by-side benchmarks (see BENCHMARKS.md; BENCH_ARGS=--quick for a short run)"
-	@echo "make docs        regenerates docs/transforms.md from the transforms' declared configuration"
+	@echo "make bench       side-by-side benchmarks (see docs/benchmarks.md; BENCH_ARGS=--quick for a short run)"
+	@echo "make docs        regenerate docs/transforms.md, then build the documentation site strictly into site/"
+	@echo "make docs-serve  serve the documentation at http://127.0.0.1:8000, rebuilt as you edit docs/"
+	@echo "make lint        ruff check, ruff format --check, mypy --strict"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "python-router needs Python 3.11 or newer: install it and run make again (or PYTHON=python3.11 make ...)")'
@@ -55,7 +57,11 @@ bench: kafka-jars
 
 docs: $(STAMP)
 	$(BIN)/python -m transforms.docs --write docs/transforms.md
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(STAMP)
+	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 clean:
 	-$(BIN)/python scripts/local_kafka.py down
-	rm -rf .kafka .pytest_cache .mypy_cache .ruff_cache bench/results
+	rm -rf .kafka .pytest_cache .mypy_cache .ruff_cache bench/results site

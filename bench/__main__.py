@@ -4,7 +4,7 @@
     .venv/bin/python -m bench --quick    # under 2 minutes: recipe payload only, 1 run, short latency trials
     .venv/bin/python -m bench --help     # every knob (records, runs, variants, an existing broker, ...)
 
-Writes bench/results/bench-<date>.json and .png and prints a table; BENCHMARKS.md explains the method.
+Writes bench/results/bench-<date>.json and .png and prints a table; docs/benchmarks.md explains the method.
 """
 
 from __future__ import annotations

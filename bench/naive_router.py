@@ -3,7 +3,7 @@
     python -m bench.naive_router --bootstrap 127.0.0.1:9092 --input timeDest --even evenDest --odd oddDest --group g
 
 Kept as the recipe has it: the KafkaConsumer iterator, one `producer.send` per record, kafka-python's default
-settings, no flush, no commit of its own. Changed only so it can be measured, as BENCHMARKS.md lists:
+settings, no flush, no commit of its own. Changed only so it can be measured, as docs/benchmarks.md lists:
 a group id (auto-commit, kafka-python's default), `auto_offset_reset="earliest"` (the bench pre-loads the
 input topic), no topic creation or Flask actuator (the bench creates the topics), and "Odd timestamp: " with a
 space so that both routers write the same bytes. It stops only when killed, as the recipe's does.

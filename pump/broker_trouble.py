@@ -23,7 +23,7 @@ from kafka.errors import InvalidReceiveError, SaslAuthenticationFailedError, Uns
 MASK: Final = "******"
 # When Kafka refused us (credentials, certificate, protocol), re-creating the clients sooner cannot help:
 # the pump waits this long between attempts instead of its usual backoff (a bound on the broker's load and
-# on the log: about 7 connection attempts per 40 s, see README "Security").
+# on the log: about 7 connection attempts per 40 s, see docs/security.md).
 REFUSED_RETRY_S: Final = 30.0
 # kafka-python's repeated connection errors: each distinct line at most once per window.
 REPEAT_WINDOW_S: Final = 30.0

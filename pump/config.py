@@ -12,7 +12,7 @@ from typing import Any, Final, Literal
 # and notices a stop request, sooner; it retries with backoff anyway.
 CLIENT_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType({"bootstrap_timeout_ms": 10_000})
 
-# Measured with bench/ on the 2-core development machine (BENCHMARKS.md): a poll of up to 2,000 records
+# Measured with bench/ on the 2-core development machine (docs/benchmarks.md): a poll of up to 2,000 records
 # amortises the per-batch flush and commit round trips (+9.5% over 500) and still finishes well inside
 # max_poll_interval_ms. A fetch returns as soon as any record is there (Kafka's own fetch.min.bytes=1): a
 # 64 KiB minimum made every fetch wait its full 100 ms at the recipe's rates (p99 124 ms at 1,000 records/s,

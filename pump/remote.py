@@ -1,5 +1,5 @@
 """Classification through the sidecar's `POST /route/batch` (the two-container pod): same outcomes as the
-in-process chain, with the wire format of common.md. While the sidecar cannot answer, `classify` raises
+in-process chain, with the wire format of docs/http.md. While the sidecar cannot answer, `classify` raises
 ClassifierUnavailable, and the pump rewinds and retries the batch, committing nothing."""
 
 from __future__ import annotations

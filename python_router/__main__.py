@@ -26,7 +26,7 @@ and defaults. The recipe's wiring:
   --spring.cloud.stream.bindings.even.destination=evenDest
   --spring.cloud.stream.bindings.odd.destination=oddDest
   --spring.cloud.stream.kafka.binder.brokers=localhost:9092
-See the README's "Configuration" for every property."""
+Every property is in docs/configuration.md."""
 
 # Spring Boot's console layout, one line per event: date, level, pid, thread, logger, message.
 LOG_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)5s %(process)d --- [%(threadName)15.15s] %(name)-12s : %(message)s"

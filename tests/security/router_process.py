@@ -138,7 +138,7 @@ def topics(prefix: str) -> dict[str, str]:
 
 
 def scram_over_tls(broker: LocalKafka, user: str, password: str, truststore: Path | None = None) -> dict[str, str]:
-    """The properties of the README's "Security" section: SCRAM-SHA-512 over TLS, the CA as a PEM truststore,
+    """The properties of docs/security.md's "A secured cluster": SCRAM-SHA-512 over TLS, the CA as a PEM truststore,
     the broker's host name checked (Kafka's default)."""
     return {
         f"{BINDER}.brokers": f"SASL_SSL://{broker.sasl_ssl_bootstrap}",

@@ -26,7 +26,7 @@ TIMESTAMPS = [b"05/17/19 17:56:36", b"05/17/19 17:56:37", b"05/17/19 17:56:38"]
 # it (under 10 s), one refused-retry wait (30 s) and a little of the next bootstrap.
 WATCH_S = 45.0
 # kafka-python retries a bootstrap with exponential backoff from 50 ms: at most 9 attempts fit its 10 s,
-# so two bootstraps bound the count. Without the slow retry it was 36 in 45 s (README "Security").
+# so two bootstraps bound the count. Without the slow retry it was 36 in 45 s (docs/security.md).
 MOST_ATTEMPTS = 18
 
 

@@ -1,9 +1,10 @@
-"""The README's sidecar session, run as a person would: `python-router` as shown, then every `$ curl ...` of
-its console blocks, in order, each answer compared with the one shown. So the README cannot drift.
+"""docs/http.md's curl session (and README.md's taste of it), run as a person would: `python-router` as shown,
+then every `$ curl ...` of its console blocks, in order, each answer compared with the one shown. So neither
+can drift.
 
 How a shown answer is compared with the real one:
 - `HTTP/1.1 200 OK` first: curl ran with -i; the status line must match, and each header line shown after it
-  must be among the real headers (others are left out of the README);
+  must be among the real headers (others are left out of the page);
 - a body that is JSON must equal the real body as JSON, where the string "..." stands for any value and a
   string ending in "..." for any string that starts with what precedes it;
 - any other body must equal the real output line for line.
@@ -19,14 +20,15 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import orjson
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+from tests.docs_pages import ROOT, code_blocks, section
+
+# Each session runs against its own python-router: the metrics at the end of the page count its requests.
+SESSIONS = {"docs": ("docs/http.md", "A session to paste"), "README": ("README.md", "A taste of `/route`")}
 SHOWN_ADDRESS = "localhost:8080"
 ENTRY_POINT = ".venv/bin/python-router"
 
@@ -37,28 +39,21 @@ class Example:
     shown: str
 
 
-def section() -> str:
-    text = README.read_text(encoding="utf-8")
-    match = re.search(r"<!-- section:sidecar:begin -->(.*?)<!-- section:sidecar:end -->", text, re.DOTALL)
-    assert match, "README.md has no sidecar section (<!-- section:sidecar:begin --> ... :end -->)"
-    return match.group(1)
+def blocks(session: str, language: str) -> list[str]:
+    return code_blocks(section(*SESSIONS[session]), language)
 
 
-def blocks(language: str) -> list[str]:
-    return re.findall(rf"^```{language}\n(.*?)^```", section(), re.DOTALL | re.MULTILINE)
-
-
-def start_command() -> list[str]:
+def start_command(session: str) -> list[str]:
     """The section's `python-router ...` command (its first sh block), as arguments."""
-    commands = [b for b in blocks("sh") if b.startswith(ENTRY_POINT)]
-    assert commands, f"the sidecar section shows no sh block starting with {ENTRY_POINT}"
+    commands = [b for b in blocks(session, "sh") if b.startswith(ENTRY_POINT)]
+    assert commands, f"{SESSIONS[session]} shows no sh block starting with {ENTRY_POINT}"
     arguments = shlex.split(commands[0].replace("\\\n", " "))
     return [sys.executable, "-m", "python_router", *arguments[1:]]
 
 
-def examples() -> list[Example]:
+def examples(session: str) -> list[Example]:
     found: list[Example] = []
-    for block in blocks("console"):
+    for block in blocks(session, "console"):
         for chunk in re.split(r"^\$ ", block, flags=re.MULTILINE)[1:]:
             lines = chunk.split("\n")
             command_lines = [lines.pop(0)]
@@ -74,11 +69,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.fixture(scope="module", params=sorted(SESSIONS))
+def session(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def port(session: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     port = free_port()
-    command = [*start_command(), f"--server.port={port}", "--server.address=127.0.0.1"]
-    log = tmp_path_factory.mktemp("readme") / "python-router.log"
+    command = [*start_command(session), f"--server.port={port}", "--server.address=127.0.0.1"]
+    log = tmp_path_factory.mktemp(f"session-{session}") / "python-router.log"
     with log.open("w") as output:
         process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
     try:
@@ -118,26 +118,26 @@ def compare(example: Example, output: str) -> None:
         real_head, _, body = output.replace("\r\n", "\n").partition("\n\n")
         status, *headers = shown_head.split("\n")
         real_status, *real_headers = real_head.split("\n")
-        assert real_status.strip() == status, f"{example.command}\nstatus: {real_status!r}, README: {status!r}"
+        assert real_status.strip() == status, f"{example.command}\nstatus: {real_status!r}, shown: {status!r}"
         real_lower = {h.strip().lower() for h in real_headers}
         for header in headers:
             assert header.lower() in real_lower, f"{example.command}\nheader {header!r} missing from {real_head}"
     if shown.lstrip().startswith(("{", "[")):
         expected = orjson.loads(shown)
         actual = orjson.loads(body)
-        assert matches(expected, actual), f"{example.command}\nREADME shows:\n{shown}\nThe app answers:\n{body}"
+        assert matches(expected, actual), f"{example.command}\nthe page shows:\n{shown}\nThe app answers:\n{body}"
     else:
         assert body.strip("\n").split("\n") == shown.split("\n"), f"{example.command}\ngot:\n{body}"
 
 
-def test_the_readme_has_the_session_the_issue_asks_for() -> None:
-    commands = " ".join(e.command for e in examples())
+def test_the_page_has_the_session_the_issue_asks_for() -> None:
+    commands = " ".join(e.command for e in examples("docs"))
     for wanted in ("/actuator/health", "/actuator/info", "17:56:36", "17:56:37", "not a time", "/route/batch"):
         assert wanted in commands, wanted
 
 
-def test_every_curl_example_answers_as_shown(port: int) -> None:
-    for example in examples():
+def test_every_curl_example_answers_as_shown(session: str, port: int) -> None:
+    for example in examples(session):
         command = example.command.replace(SHOWN_ADDRESS, f"127.0.0.1:{port}")
         done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30, cwd=ROOT)
         assert done.returncode == 0, f"{example.command}\nexit {done.returncode}: {done.stderr}"
