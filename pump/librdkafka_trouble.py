@@ -29,7 +29,8 @@ _SASL_STATES = ("AUTH_HANDSHAKE", "AUTH_REQ", "AUTH_LEGACY")
 
 class LibrdkafkaTrouble(BrokerTrouble):
     """BrokerTrouble for librdkafka: give `error_cb` and `logger` to every client's configuration
-    (`client_config()` adds both), and install() it on the `librdkafka` logger.
+    (`client_config()` adds both), and install() it on the `librdkafka` logger. As a filter it lets only
+    librdkafka's warnings and errors through, once it has read every line.
 
     >>> trouble = LibrdkafkaTrouble("kafka:9093", {"security.protocol": "SASL_SSL", "sasl.username": "router"})
     >>> trouble.install()                                                       # doctest: +SKIP
@@ -85,7 +86,9 @@ class LibrdkafkaTrouble(BrokerTrouble):
         # their codes through error_cb.
         if "Disconnected" in text:
             self.observe(None, text)
-        return True
+        # Read, then kept out of the log: librdkafka narrates every connection at INFO (the logger must let
+        # INFO through for this filter to see the disconnections).
+        return record.levelno >= logging.WARNING
 
     def classify_error(self, code: int | None, text: str) -> Diagnosis | Literal["hung-up"] | None:
         """The Diagnosis a librdkafka error points to; "hung-up" when the peer closed the connection without
