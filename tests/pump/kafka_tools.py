@@ -119,7 +119,9 @@ class Topics:
 class PumpProcess:
     """tests/pump/run_pump.py in a subprocess; its stderr (the log) goes to a file for the failure message."""
 
-    def __init__(self, bootstrap: str, topics: Topics, log_dir: Path, *extra: str) -> None:
+    def __init__(
+        self, bootstrap: str, topics: Topics, log_dir: Path, *extra: str, client: str = "kafka-python"
+    ) -> None:
         self.log_path = log_dir / f"pump-{uuid.uuid4().hex[:6]}.log"
         self._log = self.log_path.open("wb")
         command = [
@@ -135,6 +137,8 @@ class PumpProcess:
             topics.odd,
             "--group",
             topics.group,
+            "--client",
+            client,
             *extra,
         ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
