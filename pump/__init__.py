@@ -2,7 +2,8 @@
 -> commit, with Kafka Connect's error handling and Spring Cloud Stream's topic provisioning."""
 
 from .classifier import ChainClassifier, Classifier, Outcome
-from .config import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, PumpConfig
+from .config import CONSUMER_DEFAULTS, KAFKA_CLIENT, PRODUCER_DEFAULTS, PumpConfig, kafka_client
+from .delivery import ErrorHandling
 from .errors import (
     BrokerUnavailable,
     ClassifierUnavailable,
@@ -12,11 +13,12 @@ from .errors import (
     TopicsNotCreated,
     Unavailable,
 )
-from .loop import ErrorHandling, Pump
+from .loop import Pump
 from .remote import RemoteClassifier
 
 __all__ = [
     "CONSUMER_DEFAULTS",
+    "KAFKA_CLIENT",
     "PRODUCER_DEFAULTS",
     "BrokerUnavailable",
     "ChainClassifier",
@@ -32,4 +34,5 @@ __all__ = [
     "TopicsMissing",
     "TopicsNotCreated",
     "Unavailable",
+    "kafka_client",
 ]

@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+# The property that picks the Kafka client library, and its values (the first is the default): kafka-python,
+# the product's dependency; librdkafka through confluent-kafka, an install extra, for throughput.
+KAFKA_CLIENT: Final = "router.kafka.client"
+KAFKA_CLIENTS: Final = ("kafka-python", "librdkafka")
+
 # All three clients: give up bootstrapping after 10 s (not 30), so that the pump reports the broker away,
 # and notices a stop request, sooner; it retries with backoff anyway.
 CLIENT_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType({"bootstrap_timeout_ms": 10_000})
@@ -46,6 +51,19 @@ PRODUCER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
 CONSUMER_REQUIRED: Final[Mapping[str, Any]] = MappingProxyType({"enable_auto_commit": False})
 
 
+def kafka_client(value: str | None) -> str:
+    """The client library `router.kafka.client` names (unset or empty: the default). Raises ValueError naming
+    the property, the value and the valid ones."""
+    if not value:
+        return KAFKA_CLIENTS[0]
+    if value not in KAFKA_CLIENTS:
+        raise ValueError(
+            f"Invalid value {value} for configuration {KAFKA_CLIENT}: use kafka-python (the default) or "
+            "librdkafka (confluent-kafka, for throughput)"
+        )
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class PumpConfig:
     """Everything the pump needs, as plain values.
@@ -67,6 +85,8 @@ class PumpConfig:
     consumer: Mapping[str, Any] = field(default_factory=dict)
     producer: Mapping[str, Any] = field(default_factory=dict)
     admin: Mapping[str, Any] = field(default_factory=dict)
+    # router.kafka.client: the client library (pump/clients), one of KAFKA_CLIENTS.
+    kafka_client: str = KAFKA_CLIENTS[0]
     # SCDF's startOffset: where a group with no committed offset starts.
     start_offset: Literal["earliest", "latest"] = "earliest"
     # Spring Cloud Stream's binder topic provisioning.
@@ -94,6 +114,8 @@ class PumpConfig:
             problems.append("group_id is empty: set spring.cloud.stream.bindings.input.group")
         if not self.input_topic:
             problems.append("input_topic is empty: set spring.cloud.stream.bindings.input.destination")
+        if self.kafka_client not in KAFKA_CLIENTS:
+            problems.append(f"kafka_client is {self.kafka_client!r}: use one of {', '.join(KAFKA_CLIENTS)}")
         if self.start_offset not in ("earliest", "latest"):
             problems.append(f"start_offset is {self.start_offset!r}: use 'earliest' or 'latest'")
         if self.replication_factor == 0 or self.replication_factor < -1:

@@ -4,6 +4,9 @@ PumpError
 ├── RecordFailed           errors.tolerance=none and a record failed: the pump stopped at it (exit 1)
 ├── TopicsMissing          a topic is missing and spring.cloud.stream.kafka.binder.autoCreateTopics=false
 ├── TopicsNotCreated       the broker refused to create a missing topic (replication factor, ACLs, ...)
+├── KafkaClientMissing     router.kafka.client names a client that is not installed
+├── RecordRefused          the client or broker refused one record for what it is; never escapes run()
+├── GroupMovedOn           a commit met a rebalance; never escapes run()
 └── Unavailable            something the loop needs is away; retried with backoff, never escapes run()
     ├── BrokerUnavailable      Kafka did not acknowledge, commit or answer in time
     └── ClassifierUnavailable  the sidecar's /route/batch did not answer (remote mode)
@@ -60,6 +63,28 @@ class TopicsNotCreated(PumpError):
             "and minPartitionCount (and errors.deadletterqueue.topic.replication.factor for the dead-letter "
             "topic) against the cluster, and that the app may create topics; or create them beforehand."
         )
+
+
+class KafkaClientMissing(PumpError):
+    """The Kafka client that router.kafka.client selects cannot be loaded; the message says what to install."""
+
+
+class RecordRefused(PumpError):
+    """The producer or the broker refused one record for what it is (too large, invalid): sending it again
+    cannot help, so it fails like a stage (stage KAFKA_PRODUCE). Raised by no one: a Producer reports it in
+    flush()'s answer. `error_class` is the client's own name for the error, `producer_class` its producer's
+    (both go into a dead letter's Connect headers)."""
+
+    def __init__(self, message: str, *, error_class: str, producer_class: str) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+        self.producer_class = producer_class
+
+
+class GroupMovedOn(PumpError):
+    """A commit was refused because the group is rebalancing or has moved on without this member: the
+    offsets are committed before the partitions go (RebalanceListener.revoked), or their next owner
+    processes the records again."""
 
 
 class Unavailable(PumpError):

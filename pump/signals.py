@@ -1,5 +1,6 @@
-"""SIGTERM / SIGINT for the pump: the first asks it to finish the batch in hand and shut down; a second one
-exits at once. A watchdog bounds the whole shutdown, should a client hang while closing."""
+"""Shutdown: the stop request and its time budget (router.shutdown.timeout), which every wait of the loop
+honours; SIGTERM / SIGINT make the request, a second one exits at once; a watchdog bounds the whole
+shutdown, should a client hang while closing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Final, Protocol
 
@@ -16,6 +18,41 @@ log = logging.getLogger("pump")
 EXIT_AT_ONCE: Final = 130  # what a shell reports for a process ended by Ctrl-C
 EXIT_WATCHDOG: Final = 1
 _WATCHDOG_GRACE_S: Final = 5.0
+
+
+class StopRequest:
+    """Whether a stop was asked for, and what remains of the shutdown budget since. Safe to request from a
+    signal handler or any thread: it only sets values."""
+
+    def __init__(self, budget_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._budget_s = budget_s
+        self._clock = clock
+        self._requested_at: float | None = None
+
+    def request(self) -> None:
+        if self._requested_at is None:
+            self._requested_at = self._clock()
+
+    @property
+    def requested(self) -> bool:
+        return self._requested_at is not None
+
+    def time_left(self, limit: float) -> float:
+        """`limit` seconds, or less once a stop is requested: what remains of the budget (at least 0.1 s)."""
+        if self._requested_at is None:
+            return limit
+        left = self._requested_at + self._budget_s - self._clock()
+        return max(min(limit, left), 0.1)
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`, waking early on a stop request; False when stopping."""
+        deadline = self._clock() + seconds
+        while self._requested_at is None:
+            left = deadline - self._clock()
+            if left <= 0:
+                return True
+            time.sleep(min(left, 0.05))
+        return False
 
 
 class Stoppable(Protocol):

@@ -17,7 +17,7 @@ from typing import Final, Literal, cast
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from pump import ChainClassifier, Classifier, Pump, PumpConfig, RemoteClassifier, signals
+from pump import KAFKA_CLIENT, ChainClassifier, Classifier, Pump, PumpConfig, RemoteClassifier, kafka_client, signals
 from python_router.binding import Settings, SettingsError
 from sidecar import AppInfo, SidecarServer, SidecarSettings, create_app
 from sidecar.secrets import mask_url_passwords
@@ -46,6 +46,7 @@ class RouterApp:
     chain: Chain
     chain_file: str
     router_url: str | None
+    kafka_client: str
     shutdown_timeout_s: float
     sidecar_settings: SidecarSettings
 
@@ -68,6 +69,10 @@ class RouterApp:
                 f"Invalid value {settings.start_offset} for the consumer's auto.offset.reset: "
                 "python-router starts a new group at earliest or latest (startOffset); use one of them"
             )
+        try:
+            client = kafka_client(settings.get(KAFKA_CLIENT))
+        except ValueError as why:
+            raise SettingsError(str(why)) from why
         chain_file = settings.get(CHAIN_LOCATION, DEFAULT_CHAIN) or DEFAULT_CHAIN
         return cls(
             settings=settings,
@@ -75,6 +80,7 @@ class RouterApp:
             chain=load_chain(settings, chain_file),
             chain_file=chain_file,
             router_url=router_url,
+            kafka_client=client,
             shutdown_timeout_s=_seconds(settings, SHUTDOWN_TIMEOUT, 20.0),
             sidecar_settings=_sidecar_settings(settings, mode),
         )
@@ -106,6 +112,7 @@ class RouterApp:
             group_id=s.group,
             input_topic=bindings["input"],
             output_topics=outputs,
+            kafka_client=self.kafka_client,
             consumer=s.kafka.consumer,
             producer=s.kafka.producer,
             admin=s.kafka.admin,

@@ -1,24 +1,23 @@
-"""An in-memory Kafka behind the pump's client protocols (pump/clients.py), for unit tests of the loop:
-topics with partitions, a group's committed offsets, and switches to make the broker fail on purpose.
+"""An in-memory Kafka behind the pump's client seam (pump/clients), for unit tests of the loop: topics with
+partitions, a group's committed offsets, and switches to make the broker fail on purpose.
 
-It behaves as kafka-python does where the pump relies on it: poll() joins on first use and calls the
-rebalance listener, returns at most max_poll_records, honours seek(); send() refuses a record with neither
-key nor value (hence the pump's TOMBSTONE marker); flush() delivers, or times out while the broker is down.
+It keeps the seam's contract as the real clients do: poll() joins on first use and calls the rebalance
+listener, returns at most max_poll_records, honours seek(); a revocation commits what the listener hands
+back; flush() delivers and reports refusals, or raises BrokerUnavailable while the broker is down (the
+records stay pending and are delivered by a later flush, as a real producer does).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import KafkaTimeoutError
-from kafka.future import Future
-from kafka.structs import OffsetAndMetadata, TopicPartition
-
-from pump.clients import TOMBSTONE
+from pump.broker_trouble import BrokerTrouble
+from pump.clients import Batch, Partition, Positions, RebalanceListener, TopicSpec
+from pump.errors import BrokerUnavailable, RecordRefused
+from transforms.record import make_record
 
 
 @dataclass
@@ -32,9 +31,9 @@ class Stored:
 @dataclass
 class FakeBroker:
     topics: dict[str, list[list[Stored]]] = field(default_factory=dict)
-    committed: dict[tuple[str, TopicPartition], int] = field(default_factory=dict)
-    down: bool = False  # flush, commit and end_offsets time out; poll returns nothing
-    commit_calls: list[dict[TopicPartition, int]] = field(default_factory=list)
+    committed: dict[tuple[str, Partition], int] = field(default_factory=dict)
+    down: bool = False  # flush, commit and probe fail; poll returns nothing
+    commit_calls: list[dict[Partition, int]] = field(default_factory=list)
     # Called with each (topic, value) delivered: an exception refuses that record.
     refuse: Callable[[str, bytes | None], Exception | None] = lambda topic, value: None
     created: list[tuple[str, int, int]] = field(default_factory=list)
@@ -55,7 +54,7 @@ class FakeBroker:
         return [record.value for record in self.records(topic)]
 
     def committed_offset(self, group: str, topic: str, partition: int = 0) -> int | None:
-        return self.committed.get((group, TopicPartition(topic, partition)))
+        return self.committed.get((group, Partition(topic, partition)))
 
 
 class FakeConsumer:
@@ -64,160 +63,145 @@ class FakeConsumer:
         self.configs = dict(configs)
         self.group = configs["group_id"]
         self.max_poll_records = configs.get("max_poll_records", 500)
-        self.listener: Any = None
+        self.listener: RebalanceListener | None = None
         self.topics: list[str] = []
-        self.positions: dict[TopicPartition, int] = {}
+        self.positions: dict[Partition, int] = {}
         self.joined = False
-        self.closed_with: dict[str, Any] | None = None
+        self.closed_timeout_s: float | None = None
         self.on_idle: Callable[[], None] = lambda: None  # called when a poll finds nothing to return
-        self.seeks: list[tuple[TopicPartition, int]] = []
+        self.seeks: list[tuple[Partition, int]] = []
 
-    def subscribe(self, topics: list[str], listener: Any = None) -> None:
+    def subscribe(self, topics: Sequence[str], listener: RebalanceListener) -> None:
         self.topics, self.listener = list(topics), listener
 
     def _join(self) -> None:
-        assigned = {TopicPartition(topic, p) for topic in self.topics for p in range(len(self.broker.topics[topic]))}
-        for tp in assigned:
-            start = self.broker.committed.get((self.group, tp))
+        assert self.listener is not None
+        assigned = {Partition(topic, p) for topic in self.topics for p in range(len(self.broker.topics[topic]))}
+        for partition in assigned:
+            start = self.broker.committed.get((self.group, partition))
             if start is None:
-                start = 0 if self.configs["auto_offset_reset"] == "earliest" else len(self._log(tp))
-            self.positions[tp] = start
+                start = 0 if self.configs["auto_offset_reset"] == "earliest" else len(self._log(partition))
+            self.positions[partition] = start
         self.joined = True
-        asyncio.run(self.listener.on_partitions_assigned(assigned))
+        self.listener.assigned(assigned)
 
     def revoke_all(self) -> None:
-        """A rebalance: the listener hears of it, and positions restart from the committed offsets."""
-        asyncio.run(self.listener.on_partitions_revoked(set(self.positions)))
+        """A rebalance: the listener hears of it, what it hands back is committed, and positions restart
+        from the committed offsets."""
+        assert self.listener is not None
+        pending = self.listener.revoked(set(self.positions))
+        if pending:
+            with contextlib.suppress(BrokerUnavailable):  # processed again by the next owner
+                self.commit(pending, 1.0)
         self.positions.clear()
         self.joined = False
 
-    def _log(self, tp: TopicPartition) -> list[Stored]:
-        return self.broker.topics[tp.topic][tp.partition]
+    def _log(self, partition: Partition) -> list[Stored]:
+        return self.broker.topics[partition.topic][partition.partition]
 
-    def poll(self, timeout_ms: int = 0) -> dict[TopicPartition, list[Any]]:
+    def poll(self, timeout_s: float) -> Batch:
+        batch = Batch()
         if self.broker.down:
-            return {}
+            return batch
         if not self.joined:
             self._join()
-        result: dict[TopicPartition, list[Any]] = {}
         budget = self.max_poll_records
-        for tp in sorted(self.positions):
-            log, position = self._log(tp), self.positions[tp]
+        for partition in sorted(self.positions):
+            log, position = self._log(partition), self.positions[partition]
             taken = log[position : position + budget]
             if taken:
-                result[tp] = [_consumer_record(tp, position + i, stored) for i, stored in enumerate(taken)]
-                self.positions[tp] = position + len(taken)
+                batch.records += [_record(partition, position + i, stored) for i, stored in enumerate(taken)]
+                batch.next[partition] = self.positions[partition] = position + len(taken)
                 budget -= len(taken)
-        if not result:
+        if not batch.records:
             self.on_idle()
-        return result
+        return batch
 
-    def seek(self, partition: TopicPartition, offset: int) -> None:
+    def seek(self, partition: Partition, offset: int) -> bool:
         if partition not in self.positions:
-            raise ValueError("Unassigned partition")
+            return False
         self.seeks.append((partition, offset))
         self.positions[partition] = offset
+        return True
 
-    def commit(self, offsets: Mapping[TopicPartition, OffsetAndMetadata], timeout_ms: int | None = None) -> None:
+    def commit(self, positions: Positions, timeout_s: float) -> None:
         if self.broker.down:
-            raise KafkaTimeoutError("commit timed out (the fake broker is down)")
-        self.broker.commit_calls.append({tp: o.offset for tp, o in offsets.items()})
-        for tp, o in offsets.items():
-            self.broker.committed[(self.group, tp)] = o.offset
+            raise BrokerUnavailable("commit timed out (the fake broker is down)")
+        self.broker.commit_calls.append(dict(positions))
+        for partition, offset in positions.items():
+            self.broker.committed[(self.group, partition)] = offset
 
-    def commit_async(self, offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> Future:
-        future = Future()
-        try:
-            self.commit(offsets)
-        except KafkaTimeoutError as why:
-            return future.failure(why)
-        return future.success(None)
+    def highwater(self, partition: Partition) -> int | None:
+        return len(self._log(partition)) if partition in self.positions else None
 
-    def highwater(self, partition: TopicPartition) -> int | None:
-        return len(self._log(partition))
-
-    def end_offsets(self, partitions: list[TopicPartition], timeout_ms: int | None = None) -> dict[TopicPartition, int]:
+    def probe(self, partitions: Sequence[Partition], timeout_s: float) -> None:
         if self.broker.down:
-            raise KafkaTimeoutError("end_offsets timed out (the fake broker is down)")
-        return {tp: len(self._log(tp)) for tp in partitions}
+            raise BrokerUnavailable("end offsets timed out (the fake broker is down)")
 
-    def close(self, autocommit: bool = True, timeout_ms: int | None = None) -> None:
-        self.closed_with = {"autocommit": autocommit, "timeout_ms": timeout_ms}
+    def close(self, timeout_s: float) -> None:
+        self.closed_timeout_s = timeout_s
         if self.joined:
             self.revoke_all()
-
-
-class FakeFuture:
-    def __init__(self) -> None:
-        self.is_done = False
-        self.exception: Exception | None = None
-
-    def failed(self) -> bool:
-        return self.exception is not None
 
 
 class FakeProducer:
     def __init__(self, broker: FakeBroker, configs: Mapping[str, Any]) -> None:
         self.broker = broker
         self.configs = dict(configs)
-        self.pending: list[tuple[FakeFuture, str, Stored]] = []
+        self.pending: list[tuple[int, str, Stored | Exception]] = []  # tag, topic, the record or its refusal
         self.flushes = 0
         self.closed = False
 
     def send(
-        self, topic: str, value: Any = None, key: bytes | None = None,
-        headers: list[tuple[str, bytes]] | None = None, timestamp_ms: int | None = None,
-    ) -> FakeFuture:  # fmt: skip
-        if value is None and key is None:
-            raise ValueError("Need at least one: key or value")  # kafka-python's own check
-        if not all(isinstance(n, str) and isinstance(v, bytes) for n, v in headers or []):
-            raise TypeError("All headers items must be (str, bytes) tuples")
+        self, tag: int, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]],
+        timestamp_ms: int | None,
+    ) -> None:  # fmt: skip
         if topic not in self.broker.topics:
-            raise KafkaTimeoutError(f"Failed to update metadata after 10.0 secs (no topic {topic})")
-        future = FakeFuture()
-        value = None if value is TOMBSTONE else value
-        self.pending.append((future, topic, Stored(key, value, list(headers or []), timestamp_ms)))
-        return future
+            raise BrokerUnavailable(f"no metadata for topic {topic} (the fake broker has no such topic)")
+        if not all(isinstance(n, str) and isinstance(v, bytes) for n, v in headers):
+            self.pending.append((tag, topic, TypeError("All headers items must be (str, bytes) tuples")))
+        else:
+            self.pending.append((tag, topic, Stored(key, value, list(headers), timestamp_ms)))
 
-    def flush(self, timeout: float | None = None) -> None:
+    def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
         self.flushes += 1
         if self.broker.down:
-            raise KafkaTimeoutError(f"Timeout after waiting for {timeout} secs.")
-        for future, topic, stored in self.pending:
-            refusal = self.broker.refuse(topic, stored.value)
-            if refusal is not None:
-                future.exception = refusal
-            else:
+            raise BrokerUnavailable(f"Timeout after waiting for {timeout_s} secs (the fake broker is down).")
+        refused: list[tuple[int, RecordRefused]] = []
+        for tag, topic, stored in self.pending:
+            error = stored if isinstance(stored, Exception) else self.broker.refuse(topic, stored.value)
+            if error is not None:
+                cls = type(error)
+                kind = f"{cls.__module__}.{cls.__qualname__}"
+                refused.append((tag, RecordRefused(str(error), error_class=kind, producer_class="FakeProducer")))
+            elif isinstance(stored, Stored):
                 self.broker.topics[topic][0].append(stored)
-            future.is_done = True
         self.pending.clear()
+        return refused
 
-    def close(self, timeout: float | None = None) -> None:
+    def close(self, timeout_s: float) -> None:
         self.closed = True
 
 
 class FakeAdmin:
     def __init__(self, broker: FakeBroker) -> None:
         self.broker = broker
-        self.response_errors: dict[str, tuple[int, str]] = {}
+        self.refusals: dict[str, str] = {}  # topic -> why the broker will not create it
 
-    def list_topics(self) -> list[str]:
+    def topic_names(self) -> set[str]:
         if self.broker.down:
-            raise KafkaTimeoutError("Unable to bootstrap from the fake broker")
-        return list(self.broker.topics)
+            raise BrokerUnavailable("Unable to bootstrap from the fake broker")
+        return set(self.broker.topics)
 
-    def create_topics(self, new_topics: dict[str, dict[str, int]], **kwargs: Any) -> dict[str, Any]:
-        topics = []
-        for name, spec in new_topics.items():
-            code, message = self.response_errors.get(name, (0, None))
-            if code == 0:
-                self.broker.create_topic(name, spec["num_partitions"])
-                self.broker.created.append((name, spec["num_partitions"], spec["replication_factor"]))
-            topics.append({"name": name, "error_code": code, "error_message": message})
-        return {"topics": topics}
-
-    def wait_for_topics(self, topic_names: list[str], timeout_ms: int = 10000) -> None:
-        pass
+    def create_topics(self, specs: Sequence[TopicSpec]) -> dict[str, str]:
+        refused = {}
+        for spec in specs:
+            if spec.name in self.refusals:
+                refused[spec.name] = self.refusals[spec.name]
+            else:
+                self.broker.create_topic(spec.name, spec.partitions)
+                self.broker.created.append((spec.name, spec.partitions, spec.replication_factor))
+        return refused
 
     def close(self) -> None:
         pass
@@ -230,7 +214,6 @@ class FakeClients:
         self.broker = broker
         self.consumers: list[FakeConsumer] = []
         self.producers: list[FakeProducer] = []
-        self.admin_errors: dict[str, tuple[int, str]] = {}
 
     def consumer(self, configs: Mapping[str, Any]) -> FakeConsumer:
         self.consumers.append(FakeConsumer(self.broker, configs))
@@ -241,14 +224,13 @@ class FakeClients:
         return self.producers[-1]
 
     def admin(self, configs: Mapping[str, Any]) -> FakeAdmin:
-        admin = FakeAdmin(self.broker)
-        admin.response_errors = self.admin_errors
-        return admin
+        return FakeAdmin(self.broker)
+
+    def trouble(self, brokers: str, configs: Mapping[str, Any]) -> BrokerTrouble:
+        return BrokerTrouble(brokers, configs)
 
 
-def _consumer_record(tp: TopicPartition, offset: int, stored: Stored) -> Any:
-    return ConsumerRecord(
-        tp.topic, tp.partition, -1, offset, stored.timestamp if stored.timestamp is not None else -1, 0,
-        stored.key, stored.value, list(stored.headers), None,
-        len(stored.key or b""), len(stored.value or b""), -1,
-    )  # fmt: skip
+def _record(partition: Partition, offset: int, stored: Stored) -> Any:
+    return make_record(
+        partition.topic, stored.value, stored.key, tuple(stored.headers), partition.partition, offset, stored.timestamp
+    )

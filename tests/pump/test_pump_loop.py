@@ -13,6 +13,8 @@ from prometheus_client import CollectorRegistry
 
 from pump import ChainClassifier, Classifier, Outcome, Pump, PumpConfig, RecordFailed
 from pump.classifier import Chain
+from pump.clients import Partition, RebalanceListener
+from pump.errors import GroupMovedOn
 from tests.pump.fake_kafka import FakeBroker, FakeClients
 from tests.pump.recipe_chain import router
 from transforms import Record
@@ -69,9 +71,8 @@ def test_routes_each_timestamp_with_the_recipes_text_and_commits_after_the_batch
     assert broker.values("oddDest") == [b"Odd timestamp: " + ODD]
     assert [r.key for r in broker.records("evenDest")] == [b"a", b"c"]
     assert broker.committed_offset("recipe", "timeDest") == 3
-    closed = clients.consumers[0].closed_with
-    assert closed is not None and closed["autocommit"] is False  # the pump commits; close() must not
-    assert 0 < closed["timeout_ms"] <= 20_000  # within the shutdown budget
+    closed = clients.consumers[0].closed_timeout_s
+    assert closed is not None and 0 < closed <= 20  # within the shutdown budget
 
 
 def test_keys_headers_and_timestamps_carry_through_with_a_text_content_type() -> None:
@@ -117,13 +118,13 @@ def test_nothing_is_committed_while_the_broker_does_not_acknowledge_and_the_batc
     flushes = 0
     real_flush = None
 
-    def flaky_flush(timeout: float | None = None) -> None:
+    def flaky_flush(timeout_s: float) -> Any:
         nonlocal flushes
         flushes += 1
         broker.down = flushes <= 2  # the first two acknowledgements time out
         try:
             assert real_flush is not None
-            real_flush(timeout)
+            return real_flush(timeout_s)
         finally:
             broker.down = False
 
@@ -144,10 +145,10 @@ def test_nothing_is_committed_while_the_broker_does_not_acknowledge_and_the_batc
         built = clients_consumer(configs)
         real_poll = built.poll
 
-        def poll(timeout_ms: int = 0) -> Any:
+        def poll(timeout_s: float) -> Any:
             health_during_outage.append(str(pump.health_components()["kafka"]["status"]))
             assert broker.commit_calls == [] or flushes > 2, "committed before the broker acknowledged"
-            return real_poll(timeout_ms)
+            return real_poll(timeout_s)
 
         built.poll = poll  # type: ignore[method-assign]
         return built
@@ -175,12 +176,12 @@ def test_a_commit_that_fails_is_retried_without_producing_again() -> None:
         built = build(configs)
         real_commit = built.commit
 
-        def commit(offsets: Any, timeout_ms: int | None = None) -> None:
+        def commit(positions: Any, timeout_s: float) -> None:
             nonlocal attempts
             attempts += 1
             broker.down = attempts == 1
             try:
-                real_commit(offsets, timeout_ms)
+                real_commit(positions, timeout_s)
             finally:
                 broker.down = False
 
@@ -429,19 +430,17 @@ def test_a_rebalance_commits_the_acknowledged_offsets_of_the_revoked_partitions(
         built = build(configs)
         real_commit, real_poll = built.commit, built.poll
 
-        def commit(offsets: Any, timeout_ms: int | None = None) -> None:
-            from kafka.errors import RebalanceInProgressError
-
+        def commit(positions: Any, timeout_s: float) -> None:
             if rounds == 1:  # the batch's own commit meets a rebalance...
-                raise RebalanceInProgressError("rebalancing")
-            real_commit(offsets, timeout_ms)
+                raise GroupMovedOn("rebalancing")
+            real_commit(positions, timeout_s)
 
-        def poll(timeout_ms: int = 0) -> Any:
+        def poll(timeout_s: float) -> Any:
             nonlocal rounds
             rounds += 1
             if rounds == 2:
                 built.revoke_all()  # ...and the listener, called in the next poll, commits it
-            return real_poll(timeout_ms)
+            return real_poll(timeout_s)
 
         built.commit, built.poll = commit, poll  # type: ignore[method-assign]
         built.on_idle = pump.request_stop
@@ -467,11 +466,11 @@ def test_readiness_follows_the_assignment_and_liveness_the_loops_progress() -> N
         built = build(configs)
         real_poll = built.poll
 
-        def poll(timeout_ms: int = 0) -> Any:
-            result = real_poll(timeout_ms)
+        def poll(timeout_s: float) -> Any:
+            result = real_poll(timeout_s)
             details: Any = pump.health_components()["consumer"]["details"]
             seen.append((pump.ready(), dict(details)))
-            if not result:
+            if not result.records:
                 pump.request_stop()
             return result
 
@@ -581,18 +580,12 @@ def test_request_stop_before_the_broker_answers_returns_at_once() -> None:
 
 
 def test_the_assignment_follows_incremental_rebalances_of_the_cooperative_assignor() -> None:
-    import asyncio
-
-    from kafka.structs import TopicPartition
-
-    from pump.loop import _Rebalance
-
     pump, _ = make_pump(FakeBroker())
-    listener = _Rebalance(pump)
-    t0, t1, t2 = (TopicPartition("timeDest", p) for p in range(3))
-    asyncio.run(listener.on_partitions_assigned({t0, t1}))
-    asyncio.run(listener.on_partitions_revoked({t1}))  # only what moves, not everything
+    listener: RebalanceListener = pump._offsets  # what the pump subscribes with
+    t0, t1, t2 = (Partition("timeDest", p) for p in range(3))
+    listener.assigned({t0, t1})
+    listener.revoked({t1})  # only what moves, not everything
     assert not pump.ready()  # rebalancing
-    asyncio.run(listener.on_partitions_assigned({t2}))
+    listener.assigned({t2})
     assert pump.ready()
     assert pump.health_components()["consumer"]["details"]["assignment"] == ["timeDest-0", "timeDest-2"]  # type: ignore[index]

@@ -10,11 +10,12 @@ import pytest
 
 from pump import PumpConfig, TopicsMissing, TopicsNotCreated
 from pump.classifier import Outcome
+from pump.clients import TopicSpec
 from pump.content_type import output_headers
 from pump.dead_letter import dead_letter_headers
 from pump.errors import ClassifierUnavailable
 from pump.retry import classify_with_retries
-from pump.topics import TopicSpec, ensure_topics
+from pump.topics import ensure_topics
 from tests.pump.fake_kafka import FakeAdmin, FakeBroker
 from transforms import Record
 from transforms.errors import Failure
@@ -165,10 +166,7 @@ def test_a_missing_topic_with_auto_creation_off_names_the_topic_and_the_property
 
 def test_a_topic_the_broker_will_not_create_says_why_and_what_to_check() -> None:
     admin = admin_with()
-    admin.response_errors = {
-        "oddDest": (38, "Replication factor: 3 larger than available brokers: 1."),
-        "evenDest": (36, "Topic 'evenDest' already exists."),  # another replica was first: fine
-    }
+    admin.refusals = {"oddDest": "Replication factor: 3 larger than available brokers: 1."}
     with pytest.raises(TopicsNotCreated) as refused:
         ensure_topics(admin, [TopicSpec("oddDest", 1, 3), TopicSpec("evenDest", 1, 3)], auto_create=True)
     assert refused.value.reasons == {"oddDest": "Replication factor: 3 larger than available brokers: 1."}

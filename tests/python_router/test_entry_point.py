@@ -31,6 +31,12 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         (["--router.chain.location=/nowhere/chain.properties"], {}, "Cannot read the routing chain /nowhere"),
         (["--transforms.parity.even.topic="], {}, "transforms.parity.even.topic"),
         (["--router.shutdown.timeout=soon"], {}, "router.shutdown.timeout"),
+        (
+            ["--router.kafka.client=confluent"],
+            {},
+            "Invalid value confluent for configuration router.kafka.client: use kafka-python (the default) or "
+            "librdkafka",
+        ),
         (["--router.shutdown.timeout=20"], {}, "a bare number is milliseconds, as in Spring: write 20s"),
         (["--server.max-request-size=huge"], {}, "server.max-request-size"),
     ],

@@ -1,0 +1,117 @@
+"""Offsets and rebalances: where each input partition stands, what is acknowledged but not committed yet,
+committing it (only ever after acknowledgement), rewinding what is in hand, and committing before a
+partition is revoked, as Kafka's Java client advises."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from transforms.record import Record
+
+from .clients import Batch, Consumer, Partition, Positions
+from .errors import GroupMovedOn
+from .health import PumpHealth
+from .metrics import PumpMetrics
+
+log = logging.getLogger("pump")
+
+
+class Offsets:
+    """The input partitions' offsets; also the pump's RebalanceListener (pump.clients).
+
+    The rebalance callbacks add and remove partitions rather than replace the set: with the cooperative
+    assignor (partition.assignment.strategy=CooperativeSticky) they name only what changed.
+    """
+
+    def __init__(self, health: PumpHealth, metrics: PumpMetrics, clock: Callable[[], float]) -> None:
+        self._health = health
+        self._metrics = metrics
+        self._clock = clock
+        self._uncommitted: dict[Partition, int] = {}  # acknowledged, commit pending
+        self._positions: dict[Partition, int] = {}  # next offset per partition, for the lag
+        self._assignment: set[Partition] = set()
+
+    @property
+    def pending(self) -> bool:
+        """Whether acknowledged offsets await their commit."""
+        return bool(self._uncommitted)
+
+    def polled(self, batch: Batch) -> None:
+        self._positions.update(batch.next)
+
+    def acknowledged(self, done: Sequence[Record], resume_at: Record | None) -> None:
+        """Everything in `done` is acknowledged: per partition, the offset after its last record is to be
+        committed; with a stop, the failed record's own offset, so that a restart resumes at it."""
+        offsets: dict[Partition, int] = {}
+        for record in done:
+            offsets[Partition(record.topic, record.partition)] = record.offset + 1  # type: ignore[arg-type, operator]
+        if resume_at is not None:
+            offsets[Partition(resume_at.topic, resume_at.partition)] = resume_at.offset  # type: ignore[arg-type, assignment]
+        for partition, offset in offsets.items():
+            if self._uncommitted.get(partition, -1) < offset:
+                self._uncommitted[partition] = offset
+
+    def commit(self, consumer: Consumer, timeout_s: float) -> None:
+        """Commit what is acknowledged. A rebalance keeps it for the revocation to commit; BrokerUnavailable
+        propagates (the loop retries)."""
+        if not self._uncommitted:
+            return
+        started = self._clock()
+        try:
+            consumer.commit(dict(self._uncommitted), timeout_s)
+        except GroupMovedOn as why:
+            # Kept: revoked() hands them to the consumer to commit before the partitions go; if even that
+            # is too late, their next owner processes them again (duplicates, no loss).
+            log.warning("Offsets not committed yet, the group is rebalancing (%s); retrying before revocation.", why)
+            return
+        self._uncommitted.clear()
+        self._metrics.commit_duration.observe(self._clock() - started)
+        self._health.broker_answered()
+
+    def forget_pending(self) -> None:
+        """Give up on committing what is pending (shutting down after a failed commit): processed again."""
+        self._uncommitted.clear()
+
+    def rewind(self, consumer: Consumer, in_hand: Sequence[Record]) -> None:
+        """Seek each partition back to its first record in hand, so the next poll returns them again."""
+        first: dict[Partition, int] = {}
+        for record in in_hand:
+            first.setdefault(Partition(record.topic, record.partition), record.offset)  # type: ignore[arg-type]
+        for partition, offset in first.items():
+            if consumer.seek(partition, offset):
+                self._positions[partition] = offset
+
+    def lags(self, consumer: Consumer) -> list[tuple[str, int, int]]:
+        """(topic, partition, lag) for each partition held whose end offset the consumer knows."""
+        lags = []
+        for partition, position in self._positions.items():
+            highwater = consumer.highwater(partition)
+            if highwater is not None:
+                lags.append((partition.topic, partition.partition, max(highwater - position, 0)))
+        return lags
+
+    def held(self) -> list[Partition]:
+        """The partitions read so far (for a broker probe)."""
+        return list(self._positions)
+
+    # --- RebalanceListener ------------------------------------------------------------------------------
+
+    def assigned(self, partitions: set[Partition]) -> None:
+        self._assignment |= partitions
+        self._health.assignment = tuple(sorted(f"{p.topic}-{p.partition}" for p in self._assignment))
+        self._health.joined = True
+        log.info("Assigned %s", ", ".join(self._health.assignment) or "no partitions (more members than partitions)")
+
+    def revoked(self, partitions: set[Partition]) -> Positions:
+        """Forget the partitions; return the acknowledged offsets still to commit for them."""
+        pending = {p: offset for p, offset in self._uncommitted.items() if p in partitions}
+        self.lost(partitions)
+        return pending
+
+    def lost(self, partitions: set[Partition]) -> None:
+        self._health.joined = False
+        self._assignment -= partitions
+        for partition in partitions:
+            self._uncommitted.pop(partition, None)
+            self._positions.pop(partition, None)
