@@ -104,19 +104,15 @@ class LibrdkafkaTrouble(BrokerTrouble):
             # "connecting to a PLAINTEXT broker listener?" is librdkafka's guess: a cut handshake, which
             # explain() settles by asking the listener.
             return self._tls_failure(said.split("SSL handshake failed:", 1)[-1].strip())
+        if code == KafkaError._INVALID_ARG and re.search(r"ssl\.[a-z.]+ failed", said):
+            # A client librdkafka could not make: a TLS file, or its password, is wrong.
+            return self._tls_files(said.split(": ", 1)[-1].strip())
         if "Connection refused" in said:
             return self._nothing_listens()
         if code == KafkaError._RESOLVE or "Failed to resolve" in said:
             return self._unresolved()
         if "Disconnected" in said and _state(text) not in (None, "UP"):  # closed before it was ready
             return "hung-up"
-        return None
-
-    def classify_construction(self, error: KafkaError) -> Diagnosis | None:
-        """A client that could not be made: its TLS files (or their password) are wrong; None otherwise."""
-        text = error.str()
-        if error.code() == KafkaError._INVALID_ARG and re.search(r"ssl\.[a-z.]+ failed", text):
-            return self._tls_files(text.split(": ", 1)[-1].strip())
         return None
 
     # --- wiring ---------------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ from typing import Final, Literal, cast
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from pump import KAFKA_CLIENT, ChainClassifier, Classifier, Pump, PumpConfig, RemoteClassifier, kafka_client, signals
+from pump import ChainClassifier, Classifier, Pump, PumpConfig, RemoteClassifier, signals
+from pump.clients import require
+from pump.errors import KafkaClientMissing
 from python_router.binding import Settings, SettingsError
 from sidecar import AppInfo, SidecarServer, SidecarSettings, create_app
 from sidecar.secrets import mask_url_passwords
@@ -69,10 +71,12 @@ class RouterApp:
                 f"Invalid value {settings.start_offset} for the consumer's auto.offset.reset: "
                 "python-router starts a new group at earliest or latest (startOffset); use one of them"
             )
-        try:
-            client = kafka_client(settings.get(KAFKA_CLIENT))
-        except ValueError as why:
-            raise SettingsError(str(why)) from why
+        client = settings.kafka.client  # router.kafka.client, validated with the client settings it maps
+        if mode != "sidecar":
+            try:
+                require(client)
+            except KafkaClientMissing as why:
+                raise SettingsError(str(why)) from None
         chain_file = settings.get(CHAIN_LOCATION, DEFAULT_CHAIN) or DEFAULT_CHAIN
         return cls(
             settings=settings,

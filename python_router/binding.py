@@ -3,7 +3,6 @@ binding), application properties files and defaults, validated at startup into o
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -13,7 +12,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, cast
 
-from python_router.kafka_config import CLIENTS, Client, ClientSettingError, ClientSettings, client_settings
+from pump.config import KAFKA_CLIENT, kafka_client
+from python_router.kafka_config import Client, ClientSettingError, ClientSettings, client_settings
 from python_router.secrets import mask, mask_value, scrub, secret_values
 from sidecar.settings import FALSE, TRUE  # Spring's StringToBooleanConverter
 from transforms import parse_properties
@@ -33,7 +33,6 @@ AUTO_CREATE_TOPICS = "spring.cloud.stream.kafka.binder.autoCreateTopics"
 AUTO_ADD_PARTITIONS = "spring.cloud.stream.kafka.binder.autoAddPartitions"
 REPLICATION_FACTOR = "spring.cloud.stream.kafka.binder.replicationFactor"
 MIN_PARTITION_COUNT = "spring.cloud.stream.kafka.binder.minPartitionCount"
-KAFKA_CLIENT = "router.kafka.client"  # kafka-python (the default) or librdkafka
 SERVER_PORT = "server.port"
 SERVER_ADDRESS = "server.address"
 APPLICATION_NAME = "spring.application.name"
@@ -608,16 +607,11 @@ def _kafka(sources: PropertySources, read: _Reader, brokers: tuple[str, ...]) ->
 
 
 def _kafka_client(read: _Reader) -> Client:
-    given = (read.text(KAFKA_CLIENT) or "kafka-python").lower()
-    if given not in CLIENTS:
-        raise read.fail(KAFKA_CLIENT, f"use {' or '.join(CLIENTS)}")
-    if given == "librdkafka" and importlib.util.find_spec("confluent_kafka") is None:
-        raise read.fail(
-            KAFKA_CLIENT,
-            "librdkafka comes with the confluent-kafka package, which is not installed: "
-            "pip install 'python-router[librdkafka]' (the image has it), or use kafka-python",
-        )
-    return given
+    """Which client the settings are mapped for (whether its library is installed is the app's to check)."""
+    try:
+        return cast(Client, kafka_client(read.text(KAFKA_CLIENT)))
+    except ValueError as why:
+        raise SettingsError(str(why)) from None
 
 
 def _kafka_section(sources: PropertySources, prefix: str) -> dict[str, str]:

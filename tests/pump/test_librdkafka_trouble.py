@@ -99,8 +99,10 @@ def test_a_tls_file_librdkafka_cannot_load_names_the_settings() -> None:
         KafkaError._INVALID_ARG,
         "Failed to create producer: ssl.ca.location failed: error:05880020:x509 certificate routines::BIO lib",
     )
-    found = trouble().classify_construction(error)
-    assert found is not None and found.cause == "tls-files"
+    watcher = trouble()
+    watcher.observe(error.code(), error.str())
+    found = watcher.diagnosis()
+    assert found is not None and found.cause == "tls-files" and found.refused
     assert "ssl.ca.location failed: error:05880020:x509 certificate routines::BIO lib" in found.reason
 
 

@@ -368,19 +368,3 @@ def test_router_kafka_client_librdkafka_maps_the_client_settings_to_librdkafka()
     assert settings.kafka.consumer["max.poll.records"] == 60
     assert settings.describe()["kafka_client"] == "librdkafka"
     assert resolve().kafka.client == "kafka-python"
-
-
-def test_an_unknown_kafka_client_is_a_startup_error() -> None:
-    assert "for property router.kafka.client (from command line): use kafka-python or librdkafka" in error(
-        "--router.kafka.client=java"
-    )
-
-
-def test_librdkafka_without_confluent_kafka_installed_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib.util
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "confluent_kafka" else real(name))
-    message = error("--router.kafka.client=librdkafka")
-    assert "\n" not in message
-    assert "pip install 'python-router[librdkafka]'" in message

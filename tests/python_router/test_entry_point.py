@@ -65,3 +65,21 @@ def test_help_shows_usage_and_exits_0() -> None:
     result = run("--help")
     assert result.returncode == 0
     assert "usage: python-router" in result.stdout
+
+
+def test_librdkafka_without_confluent_kafka_is_one_line_saying_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    from python_router.__main__ import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "confluent_kafka" else real(name))
+    assert main(["--router.kafka.client=librdkafka"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        "python-router: invalid configuration: router.kafka.client=librdkafka needs the confluent-kafka package, "
+        "which is not installed: pip install 'python-router[librdkafka]' (the image has it), or set "
+        "router.kafka.client=kafka-python"
+    )
