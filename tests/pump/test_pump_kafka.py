@@ -311,9 +311,11 @@ def test_two_pumps_share_four_partitions_and_one_stopping_mid_run_loses_nothing(
 ) -> None:
     topics = Topics.fresh("scale")
     create_topic(bootstrap, topics.input, partitions=4)
-    load_timestamps(bootstrap, topics.input, 100_000, keys=40)
+    load_timestamps(bootstrap, topics.input, 20_000, keys=40)
     first = pumps(topics, "--partitions", "4", "--instance-index", "0")
     first.wait_for_log("Assigned", 60)
+    # The rest arrives over about 20 s, so that the first pump cannot finish before it is stopped, however fast.
+    loading = _paced_load(bootstrap, topics.input, 80_000, per_second=4_000, first=20_000)
     second = pumps(topics, "--partitions", "4", "--instance-index", "1")
     for pump in (first, second):
         _wait_for_log_line(pump, lambda line: "Assigned" in line and line.count(topics.input) == 2, 90)
@@ -321,6 +323,7 @@ def test_two_pumps_share_four_partitions_and_one_stopping_mid_run_loses_nothing(
     assert first.stop() == 0
     done = sum(offset or 0 for offset in committed(bootstrap, topics.group, topics.input).values())
     assert done < 100_000, "the first pump stopped after the end: nothing was proven"
+    assert loading.result(timeout=120) == 80_000
     _wait_for_log_line(second, lambda line: "Assigned" in line and line.count(topics.input) == 4, 90)
     wait_until_consumed(bootstrap, topics.group, topics.input, timeout=180, pump=second)
     assert second.stop() == 0
