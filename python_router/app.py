@@ -17,7 +17,15 @@ from typing import Final, Literal, cast
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from pump import ChainClassifier, Classifier, Pump, PumpConfig, RemoteClassifier, signals
+from pump import (
+    ChainClassifier,
+    Classifier,
+    ClassifierUnavailable,
+    Pump,
+    PumpConfig,
+    RemoteClassifier,
+    signals,
+)
 from pump.clients import require
 from pump.errors import KafkaClientMissing
 from python_router.binding import Settings, SettingsError
@@ -109,8 +117,8 @@ class RouterApp:
 
     def _pump(self, registry: CollectorRegistry) -> Pump:
         s = self.settings
-        classifier: Classifier = RemoteClassifier(self.router_url) if self.router_url else ChainClassifier(self.chain)
         bindings = s.bindings
+        classifier: Classifier = _remote(self.router_url, bindings) if self.router_url else ChainClassifier(self.chain)
         outputs = tuple(dict.fromkeys(v for k, v in bindings.items() if k != "input"))
         config = PumpConfig(
             group_id=s.group,
@@ -162,6 +170,19 @@ class RouterApp:
         log.info("Chain from %s: %s; errors.tolerance=%s", self.chain_file, stages, self.chain.errors.tolerance)
         if self.router_url:
             log.info("Classifying through the sidecar at %s", mask_url_passwords(self.router_url))
+
+
+def _remote(url: str, bindings: Mapping[str, str]) -> RemoteClassifier:
+    """The sidecar's classifier, asked at once whether it routes for these bindings (each answer is checked
+    again, so a sidecar replaced by a differently configured one is refused too)."""
+    remote = RemoteClassifier(url, bindings)
+    try:
+        remote.check()
+    except ClassifierUnavailable as why:
+        log.warning("%s. Nothing is routed through it until it answers with this pump's bindings.", why)
+    else:
+        log.info("The sidecar at %s routes for this pump's bindings.", remote.shown_url)
+    return remote
 
 
 def load_chain(settings: Settings, location: str) -> Chain:

@@ -18,6 +18,7 @@ UNKNOWN: Final = "UNKNOWN"
 # Spring's SimpleStatusAggregator: the first of these present among the components is the aggregate.
 _SEVERITY: Final = (DOWN, OUT_OF_SERVICE, UP, UNKNOWN)
 GROUPS: Final = ("liveness", "readiness")
+GROUP_MEMBERS: Final = {"liveness": "livenessState", "readiness": "readinessState"}
 _OWN_COMPONENTS: Final = frozenset({"chain", "livenessState", "readinessState"})
 
 Component = dict[str, object]

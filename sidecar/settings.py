@@ -15,14 +15,18 @@ from .secrets import mask_value
 SERVER_PORT: Final = "server.port"
 SERVER_ADDRESS: Final = "server.address"
 MAX_REQUEST_SIZE: Final = "server.max-request-size"
+CONNECTION_TIMEOUT: Final = "server.connection-timeout"
+MAX_CONNECTIONS: Final = "server.max-connections"
+MAX_BATCH_RECORDS: Final = "router.route.batch.max-records"
 LIVENESS_TIMEOUT: Final = "router.liveness.timeout"
 ROUTE_ENABLED: Final = "router.route.enabled"
 EXPOSURE_INCLUDE: Final = "management.endpoints.web.exposure.include"
 EXPOSURE_EXCLUDE: Final = "management.endpoints.web.exposure.exclude"
 
-# The actuator endpoints this app has, by Spring's endpoint ids.
-ENDPOINTS: Final = ("health", "info", "prometheus")
-DEFAULT_EXPOSURE: Final = "health,info,prometheus"
+# The actuator endpoints this app has, by Spring's endpoint ids; /openapi.json and /docs are exposed as
+# springdoc's `openapi` and `swagger-ui` are when it serves them as actuator endpoints.
+ENDPOINTS: Final = ("health", "info", "prometheus", "openapi", "swagger-ui")
+DEFAULT_EXPOSURE: Final = "health,info,prometheus,openapi,swagger-ui"
 
 _MIN_LIVENESS_TIMEOUT_S: Final = 1.0
 _MIN_REQUEST_SIZE: Final = 1024
@@ -35,12 +39,15 @@ class SidecarSettings:
     """How the sidecar serves. Build it from properties with `from_properties`, or directly in tests:
 
     >>> sorted(SidecarSettings(port=0, host="127.0.0.1").exposed)
-    ['health', 'info', 'prometheus']
+    ['health', 'info', 'openapi', 'prometheus', 'swagger-ui']
     """
 
     port: int = 8080
     host: str = "0.0.0.0"
     max_request_size: int = 1024 * 1024
+    connection_timeout_s: float = 20.0
+    max_connections: int = 1000
+    max_batch_records: int = 5000
     liveness_timeout_s: float = 60.0
     route_enabled: bool = True
     exposed: frozenset[str] = frozenset(ENDPOINTS)
@@ -68,6 +75,9 @@ class SidecarSettings:
         port = read(SERVER_PORT, _parse_port, defaults.port)
         host = read(SERVER_ADDRESS, _parse_address, defaults.host)
         max_size = read(MAX_REQUEST_SIZE, _parse_request_size, defaults.max_request_size)
+        connection_timeout = read(CONNECTION_TIMEOUT, _parse_connection_timeout, defaults.connection_timeout_s)
+        max_connections = read(MAX_CONNECTIONS, _positive_int, defaults.max_connections)
+        max_batch_records = read(MAX_BATCH_RECORDS, _positive_int, defaults.max_batch_records)
         liveness = read(LIVENESS_TIMEOUT, _parse_liveness_timeout, defaults.liveness_timeout_s)
         route = read(ROUTE_ENABLED, _parse_bool, defaults.route_enabled)
         include = _endpoint_ids(relaxed.get(_canonical(EXPOSURE_INCLUDE), DEFAULT_EXPOSURE))
@@ -78,6 +88,9 @@ class SidecarSettings:
             port=port,
             host=host,
             max_request_size=max_size,
+            connection_timeout_s=connection_timeout,
+            max_connections=max_connections,
+            max_batch_records=max_batch_records,
             liveness_timeout_s=liveness,
             route_enabled=route,
             exposed=frozenset(include - exclude),
@@ -149,6 +162,19 @@ def _parse_liveness_timeout(raw: str) -> float:
         hint = " (a bare number is milliseconds, as in Spring: write 60s for a minute)" if raw.isdigit() else ""
         raise ValueError(f"Value must be at least 1s, or the app would be restarted between two polls{hint}.")
     return seconds
+
+
+def _parse_connection_timeout(raw: str) -> float:
+    seconds = parse_duration_s(raw)
+    if seconds < 0.1:
+        raise ValueError("Value must be at least 100ms, or no client could send its request in time (default 20s).")
+    return seconds
+
+
+def _positive_int(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError("Value must be a whole number of at least 1.")
+    return int(raw)
 
 
 # Spring's StringToBooleanConverter, as binding.py reads every other boolean property.

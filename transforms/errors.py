@@ -40,7 +40,7 @@ class Failure:
 
     stage: str  # Connect's Stage name: "TRANSFORMATION" or "PREDICATE"... see chain.py
     alias: str  # the alias in `transforms=` (or `predicates=`) that failed
-    class_name: str  # the type of the failing transform or predicate, as configured
+    class_name: str  # the failing transform's or predicate's class, fully qualified (module.Class), as Connect
     exception_class: str  # the exception's fully qualified class name
     message: str
     retriable: bool = False

@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
     properties.update(item.split("=", 1) for item in args.set)
     bindings = {"input": args.input, "even": args.even, "odd": args.odd}
     chain = build_chain(properties, bindings=bindings)
-    classifier: Classifier = RemoteClassifier(args.router_url) if args.router_url else ChainClassifier(chain)
+    classifier: Classifier = RemoteClassifier(args.router_url, bindings) if args.router_url else ChainClassifier(chain)
     # Kafka's own property names, mapped for the client as the entry point maps them.
     kafka = client_settings(
         {},

@@ -208,7 +208,8 @@ def test_tolerance_none_produces_what_precedes_the_failed_record_commits_up_to_i
     assert broker.values("oddDest") == [b"Odd timestamp: " + ODD]
     assert broker.committed_offset("recipe", "timeDest") == 2  # a restart resumes at the failed record
     message = str(stopped.value)
-    assert "timeDest-0@2" in message and "'parity' (TimestampParityRouter)" in message
+    assert "timeDest-0@2" in message
+    assert "'parity' (transforms.builtin.timestamp_parity_router.TimestampParityRouter)" in message
     assert "Cannot read a timestamp from value b'not a timestamp'" in message
     assert "errors.tolerance=all" in message  # what to do
     assert pump.health_components()["consumer"]["status"] == "DOWN"
@@ -248,7 +249,8 @@ def test_tolerance_all_dead_letters_the_original_record_with_connects_context_he
     assert headers["__connect.errors.partition"] == b"0"
     assert headers["__connect.errors.offset"] == b"1"
     assert headers["__connect.errors.stage"] == b"TRANSFORMATION"
-    assert headers["__connect.errors.class.name"] == b"TimestampParityRouter"
+    parity_router = b"transforms.builtin.timestamp_parity_router.TimestampParityRouter"
+    assert headers["__connect.errors.class.name"] == parity_router
     assert headers["__connect.errors.exception.class.name"] == b"transforms.errors.DataError"
     assert headers["__connect.errors.exception.message"].startswith(b"Cannot read a timestamp")
     assert b"Traceback" in headers["__connect.errors.exception.stacktrace"]
