@@ -25,7 +25,7 @@ from confluent_kafka.cimpl import NewTopic
 from transforms.record import Record, make_record
 
 from ..broker_trouble import Diagnosis
-from ..errors import BrokerUnavailable, GroupMovedOn, RecordRefused
+from ..errors import BrokerUnavailable, GroupMovedOn, RecordRefused, RewindFailed
 from ..librdkafka_trouble import LibrdkafkaTrouble
 from . import Batch, Partition, Positions, RebalanceListener, TopicSpec
 
@@ -62,6 +62,7 @@ _GROUP_MOVED_ON: Final = frozenset(
 _METADATA_TIMEOUT_S = 10.0  # as kafka-python's bootstrap_timeout_ms in the pump's defaults
 _METADATA_SLICE_S = 1.0
 _FULL_QUEUE_WAIT_S = 10.0  # how long send() waits for room in a full librdkafka queue
+_SEEK_ATTEMPTS = 3
 
 
 class Librdkafka:
@@ -176,12 +177,21 @@ class LibrdkafkaConsumer:
     def seek(self, partition: Partition, offset: int) -> bool:
         if partition not in self._assigned:
             return False
-        try:
-            self._consumer.seek(TopicPartition(partition.topic, partition.partition, offset))
-        except KafkaException as why:
-            log.debug("Seek of %s to %d refused: %s", partition, offset, why)
-            return False
-        return True
+        for attempt in range(_SEEK_ATTEMPTS):
+            try:
+                self._consumer.seek(TopicPartition(partition.topic, partition.partition, offset))
+                return True
+            except KafkaException as why:
+                error: KafkaError = why.args[0]
+                if attempt + 1 == _SEEK_ATTEMPTS:
+                    break
+            time.sleep(0.1)
+        # Still ours but not rewound: the next poll would skip the records in hand, and a later commit would
+        # pass them. Stop rather than lose them (a restart resumes at the committed offset).
+        raise RewindFailed(
+            f"librdkafka could not rewind {partition.topic}-{partition.partition} to offset {offset} "
+            f"({error.str()}): stopping so that no record is skipped; a restart resumes at the committed offset"
+        )
 
     def commit(self, positions: Positions, timeout_s: float) -> None:
         # librdkafka bounds a synchronous commit itself (socket.timeout.ms, from Kafka's request.timeout.ms).

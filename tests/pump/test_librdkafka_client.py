@@ -13,7 +13,7 @@ from confluent_kafka import KafkaError, KafkaException
 
 from pump.clients import Partition, kafka_clients
 from pump.clients.librdkafka import Librdkafka, LibrdkafkaConsumer, LibrdkafkaProducer
-from pump.errors import BrokerUnavailable, GroupMovedOn, KafkaClientMissing
+from pump.errors import BrokerUnavailable, GroupMovedOn, KafkaClientMissing, RewindFailed
 
 
 class FakeProducer:
@@ -212,3 +212,23 @@ def test_librdkafka_without_confluent_kafka_says_what_to_install(monkeypatch: py
 
 def test_router_kafka_client_librdkafka_picks_this_implementation() -> None:
     assert isinstance(kafka_clients("librdkafka"), Librdkafka)
+
+
+class SeekRefusing(FakeConsumer):
+    def __init__(self) -> None:
+        super().__init__([])
+        self.seeks = 0
+
+    def seek(self, partition: Any) -> None:
+        self.seeks += 1
+        raise KafkaException(KafkaError(KafkaError._STATE, "Local: Erroneous state"))
+
+
+def test_a_partition_it_holds_but_cannot_rewind_stops_the_pump_rather_than_skip_records() -> None:
+    fake = SeekRefusing()
+    seam = LibrdkafkaConsumer(fake, 10)  # type: ignore[arg-type]
+    assert seam.seek(Partition("timeDest", 0), 5) is False  # not assigned to this member: its owner resumes
+    seam._assigned.add(Partition("timeDest", 0))
+    with pytest.raises(RewindFailed, match="stopping so that no record is skipped"):
+        seam.seek(Partition("timeDest", 0), 5)
+    assert fake.seeks == 3
