@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -79,7 +80,7 @@ class Librdkafka:
         settings = dict(configs)
         batch = int(settings.pop(MAX_POLL_RECORDS, _DEFAULT_BATCH))
         with self._building("consumer"):
-            return LibrdkafkaConsumer(RdConsumer(self._watched(settings)), batch)
+            return LibrdkafkaConsumer.build(self._watched(settings), batch)
 
     def producer(self, configs: Mapping[str, Any]) -> LibrdkafkaProducer:
         # Only failures are reported back: flush() returning with nothing left means every other record was
@@ -118,13 +119,28 @@ class Librdkafka:
 
 
 class LibrdkafkaConsumer:
-    """confluent-kafka's Consumer as the seam's Consumer."""
+    """confluent-kafka's Consumer as the seam's Consumer.
+
+    A commit is bounded in time, as the seam asks: librdkafka's synchronous commit waits for a coordinator
+    up to session.timeout.ms (45 s by default; measured) when the broker is away, so commit() sends it
+    asynchronously and waits for its answer (the `on_commit` callback) by consuming, holding what it reads
+    for the next poll().
+    """
 
     def __init__(self, consumer: RdConsumer, batch: int) -> None:
         self._consumer = consumer
         self._batch = batch
         self._assigned: set[Partition] = set()
         self._closing = False
+        self._held: list[Message] = []  # read while waiting for a commit's answer; the next poll's first
+        self._asked: dict[tuple[str, int], int] = {}  # the commit waited for
+        self._answer: KafkaError | list[TopicPartition] | None = None
+
+    @classmethod
+    def build(cls, settings: Mapping[str, Any], batch: int) -> LibrdkafkaConsumer:
+        seam = cls.__new__(cls)
+        cls.__init__(seam, RdConsumer({**settings, "on_commit": seam._committed}), batch)
+        return seam
 
     def subscribe(self, topics: Sequence[str], listener: RebalanceListener) -> None:
         """librdkafka calls back from inside consume() on the loop's thread; after on_assign (and
@@ -138,6 +154,7 @@ class LibrdkafkaConsumer:
         def on_revoke(consumer: RdConsumer, partitions: list[TopicPartition]) -> None:
             revoked = _partitions(partitions)
             self._assigned -= revoked
+            self._drop_held(revoked)
             pending = listener.revoked(revoked)
             if pending and not self._closing:  # commit before the partitions go, as Kafka's Java client advises
                 try:
@@ -148,6 +165,7 @@ class LibrdkafkaConsumer:
         def on_lost(consumer: RdConsumer, partitions: list[TopicPartition]) -> None:
             lost = _partitions(partitions)
             self._assigned -= lost
+            self._drop_held(lost)
             listener.lost(lost)
 
         self._consumer.subscribe(list(topics), on_assign=on_assign, on_revoke=on_revoke, on_lost=on_lost)
@@ -156,7 +174,9 @@ class LibrdkafkaConsumer:
         # consume(n, timeout) waits until it has n records or the timeout passes: take what is there at once,
         # and wait only for the first record when there is none (low latency at low rates, full batches under
         # load: librdkafka fetches ahead in the background).
-        messages = self._consumer.consume(self._batch, 0)
+        messages, self._held = self._held, []
+        if len(messages) < self._batch:
+            messages += self._consumer.consume(self._batch - len(messages), 0)
         if not messages:
             messages = self._consumer.consume(1, timeout_s)
             if messages and self._batch > 1:
@@ -177,6 +197,7 @@ class LibrdkafkaConsumer:
     def seek(self, partition: Partition, offset: int) -> bool:
         if partition not in self._assigned:
             return False
+        self._drop_held({partition})
         for attempt in range(_SEEK_ATTEMPTS):
             try:
                 self._consumer.seek(TopicPartition(partition.topic, partition.partition, offset))
@@ -194,10 +215,41 @@ class LibrdkafkaConsumer:
         )
 
     def commit(self, positions: Positions, timeout_s: float) -> None:
-        # librdkafka bounds a synchronous commit itself (socket.timeout.ms, from Kafka's request.timeout.ms).
-        self._commit(positions)
+        offsets = [TopicPartition(p.topic, p.partition, offset) for p, offset in positions.items()]
+        self._asked = {(p.topic, p.partition): offset for p, offset in positions.items()}
+        self._answer = None
+        try:
+            self._consumer.commit(offsets=offsets, asynchronous=True)
+        except KafkaException as why:
+            _commit_failed(why.args[0])
+            return
+        deadline = time.monotonic() + timeout_s
+        while self._answer is None:  # on_commit is served by consume(), which may read records meanwhile
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BrokerUnavailable(f"Kafka did not answer the offset commit within {timeout_s:.0f}s")
+            room = max(self._batch - len(self._held), 1)
+            self._held += self._consumer.consume(room, min(left, 0.05))
+        answer, self._answer = self._answer, None
+        for result in answer if isinstance(answer, list) else ():
+            if result.error is not None:
+                _commit_failed(result.error)
+        if isinstance(answer, KafkaError):
+            _commit_failed(answer)
+
+    def _committed(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
+        """on_commit: the answer to the commit waited for (an earlier one, given up on, is not it)."""
+        if {(tp.topic, tp.partition): tp.offset for tp in partitions} != self._asked:
+            return
+        self._answer = error if error is not None else partitions
+
+    def _drop_held(self, partitions: set[Partition]) -> None:
+        """Records held for the next poll, of partitions sought back or no longer this member's, go."""
+        if self._held:
+            self._held = [m for m in self._held if Partition(m.topic(), m.partition()) not in partitions]  # type: ignore[arg-type]
 
     def _commit(self, positions: Positions) -> None:
+        """A synchronous commit, inside a rebalance callback (consume() cannot be called there)."""
         offsets = [TopicPartition(p.topic, p.partition, offset) for p, offset in positions.items()]
         try:
             results = self._consumer.commit(offsets=offsets, asynchronous=False) or []
@@ -233,9 +285,21 @@ class LibrdkafkaConsumer:
                 raise BrokerUnavailable(f"no answer within {timeout_s:.0f}s")
 
     def close(self, timeout_s: float) -> None:
-        # Leaves the group at once; enable.auto.commit is false, and the revocation it triggers commits nothing.
+        # Leaves the group; enable.auto.commit is false, and the revocation it triggers commits nothing. With
+        # the broker away librdkafka's close() waits for a coordinator up to session.timeout.ms (measured: 42 s
+        # with the default 45 s), so it runs aside and is given up on after `timeout_s`: the broker evicts a
+        # silent member after session.timeout.ms anyway.
         self._closing = True
-        self._consumer.close()
+        self._held = []
+        closing = threading.Thread(target=self._consumer.close, name="librdkafka-close", daemon=True)
+        closing.start()
+        closing.join(timeout_s)
+        if closing.is_alive():
+            log.warning(
+                "Leaving the consumer group did not finish within %.0fs (is Kafka away?): the broker lets this "
+                "member go after session.timeout.ms.",
+                timeout_s,
+            )
 
 
 def _consumer_error(error: KafkaError) -> None:

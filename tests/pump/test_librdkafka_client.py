@@ -5,6 +5,7 @@ tests/pump/test_pump_kafka.py and tests/security, on both clients."""
 from __future__ import annotations
 
 import importlib.util
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -103,23 +104,42 @@ def test_a_full_queue_is_waited_out() -> None:
 
 
 class FakeConsumer:
+    """confluent-kafka's Consumer: consume() hands out the queued messages, and serves the answer to an
+    asynchronous commit through the on_commit callback (unless the broker is `away`)."""
+
     def __init__(self, queued: list[Any]) -> None:
         self.queued = queued
         self.calls: list[tuple[int, float]] = []
         self.committed: list[Any] = []
         self.commit_error: KafkaError | None = None
+        self.on_commit: Callable[..., None] = lambda error, partitions: None
+        self.answer: tuple[KafkaError | None, list[Any]] | None = None
+        self.away = False
 
     def consume(self, num_messages: int, timeout: float) -> list[Any]:
         self.calls.append((num_messages, timeout))
+        if self.answer is not None and not self.away:
+            answer, self.answer = self.answer, None
+            self.on_commit(*answer)
         taken, self.queued = self.queued[:num_messages], self.queued[num_messages:]
         return taken
 
-    def commit(self, offsets: list[Any], asynchronous: bool) -> list[Any]:
-        assert asynchronous is False
+    def commit(self, offsets: list[Any], asynchronous: bool) -> list[Any] | None:
+        if asynchronous:
+            self.answer = (self.commit_error, offsets)
+            if self.commit_error is None:
+                self.committed.extend(offsets)
+            return None
         if self.commit_error is not None:
             raise KafkaException(self.commit_error)
         self.committed.extend(offsets)
         return offsets
+
+
+def consumer(fake: FakeConsumer, batch: int = 10) -> LibrdkafkaConsumer:
+    seam = LibrdkafkaConsumer(fake, batch)  # type: ignore[arg-type]
+    fake.on_commit = seam._committed
+    return seam
 
 
 class Message:
@@ -187,13 +207,39 @@ def test_a_refused_commit_is_a_rebalance_or_an_outage(code: int, raised: type[Ex
     fake = FakeConsumer([])
     fake.commit_error = KafkaError(code, "refused")
     with pytest.raises(raised):
-        LibrdkafkaConsumer(fake, 10).commit({Partition("timeDest", 0): 5}, 5)  # type: ignore[arg-type]
+        consumer(fake).commit({Partition("timeDest", 0): 5}, 5)
 
 
 def test_a_commit_stores_the_positions_given() -> None:
     fake = FakeConsumer([])
-    LibrdkafkaConsumer(fake, 10).commit({Partition("timeDest", 0): 5}, 5)  # type: ignore[arg-type]
+    consumer(fake).commit({Partition("timeDest", 0): 5}, 5)
     assert [(tp.topic, tp.partition, tp.offset) for tp in fake.committed] == [("timeDest", 0, 5)]
+
+
+def test_a_commit_without_an_answer_gives_up_in_time_and_records_read_meanwhile_wait_for_the_next_poll() -> None:
+    fake = FakeConsumer([Message(0, 7, b"a"), Message(1, 3, b"b")])
+    fake.away = True  # no coordinator: librdkafka's synchronous commit would wait session.timeout.ms
+    seam = consumer(fake)
+    started = time.monotonic()
+    with pytest.raises(BrokerUnavailable, match="did not answer the offset commit within 0s"):
+        seam.commit({Partition("timeDest", 0): 7}, 0.3)
+    assert time.monotonic() - started < 2
+    fake.away = False  # the late answer to the abandoned commit is not taken for the next one's
+    fake.commit_error = KafkaError(KafkaError._TRANSPORT, "late")
+    fake.answer = (None, [])
+    assert [r.value for r in seam.poll(0.5).records] == [b"a", b"b"]
+
+
+def test_records_held_for_a_partition_sought_back_are_dropped() -> None:
+    fake = FakeConsumer([Message(0, 7, b"a"), Message(1, 3, b"b")])
+    fake.away = True
+    seam = consumer(fake)
+    with pytest.raises(BrokerUnavailable):
+        seam.commit({Partition("timeDest", 0): 7}, 0.1)
+    seam._assigned.add(Partition("timeDest", 0))
+    fake.seek = lambda tp: None  # type: ignore[attr-defined]
+    assert seam.seek(Partition("timeDest", 0), 5)
+    assert [r.value for r in seam.poll(0.5).records] == [b"b"]  # partition 0 is read again from offset 5
 
 
 def test_settings_librdkafka_refuses_when_a_client_is_made_are_a_configuration_error() -> None:
