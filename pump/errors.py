@@ -10,11 +10,13 @@ PumpError
 ├── RewindFailed           the client would not seek back a partition it holds: stop rather than skip (exit 1)
 └── Unavailable            something the loop needs is away; retried with backoff, never escapes run()
     ├── BrokerUnavailable      Kafka did not acknowledge, commit or answer in time
+    │   └── Undelivered            the producer gave up on some records (not refused): send them again
     └── ClassifierUnavailable  the sidecar's /route/batch did not answer (remote mode)
 """
 
 from __future__ import annotations
 
+from spring_properties.binder_names import AUTO_CREATE_TOPICS, REPLICATION_FACTOR
 from transforms.errors import Failure
 
 
@@ -26,17 +28,20 @@ class RecordFailed(PumpError):
     """A record failed with `errors.tolerance=none`: everything before it is produced and committed, and the
     committed offset is the failed record's own, so a restart resumes at it. The message is one line."""
 
-    def __init__(self, topic: str, partition: int, offset: int, failure: Failure) -> None:
+    def __init__(self, topic: str, partition: int, offset: int, failure: Failure, advice: str | None = None) -> None:
         self.topic = topic
         self.partition = partition
         self.offset = offset
         self.failure = failure
         where = f"'{failure.alias}' ({failure.class_name})" if failure.alias else f"({failure.class_name})"
+        advice = advice or (
+            "fix the record or the chain, or set errors.tolerance=all (with errors.deadletterqueue.topic.name) "
+            "to dead-letter such records and go on"
+        )
         super().__init__(
             f"Stopped at record {topic}-{partition}@{offset}: {failure.stage} stage {where} failed: "
             f"{failure.exception_class}: {failure.message}. Nothing from this record on is committed, so a "
-            "restart resumes here; fix the record or the chain, or set errors.tolerance=all (with "
-            "errors.deadletterqueue.topic.name) to dead-letter such records and go on."
+            f"restart resumes here; {advice}."
         )
 
 
@@ -47,9 +52,9 @@ class TopicsMissing(PumpError):
         self.topics = topics
         names = ", ".join(topics)
         super().__init__(
-            f"Topic(s) {names} do not exist and spring.cloud.stream.kafka.binder.autoCreateTopics=false: "
+            f"Topic(s) {names} do not exist and {AUTO_CREATE_TOPICS}=false: "
             "create them (kafka-topics.sh --create ...), or set "
-            "spring.cloud.stream.kafka.binder.autoCreateTopics=true to let the app create them."
+            f"{AUTO_CREATE_TOPICS}=true to let the app create them."
         )
 
 
@@ -60,7 +65,7 @@ class TopicsNotCreated(PumpError):
         self.reasons = reasons
         listed = "; ".join(f"{topic}: {reason.rstrip('.')}" for topic, reason in reasons.items())
         super().__init__(
-            f"Could not create topic(s): {listed}. Check spring.cloud.stream.kafka.binder.replicationFactor "
+            f"Could not create topic(s): {listed}. Check {REPLICATION_FACTOR} "
             "and minPartitionCount (and errors.deadletterqueue.topic.replication.factor for the dead-letter "
             "topic) against the cluster, and that the app may create topics; or create them beforehand."
         )
@@ -99,6 +104,16 @@ class Unavailable(PumpError):
 
 class BrokerUnavailable(Unavailable):
     """Kafka did not acknowledge the batch, accept the commit, or answer, in time."""
+
+
+class Undelivered(BrokerUnavailable):
+    """The producer gave up on the records it sent with `tags` for a broker reason (its delivery timeout
+    passed, its connection state was lost), not for what they are: sending them again may succeed."""
+
+    def __init__(self, message: str, tags: list[int], refused: list[tuple[int, RecordRefused]]) -> None:
+        super().__init__(message)
+        self.tags = tags
+        self.refused = refused  # what the same flush reported refused for what it is
 
 
 class ClassifierUnavailable(Unavailable):

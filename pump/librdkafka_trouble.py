@@ -115,6 +115,11 @@ class LibrdkafkaTrouble(BrokerTrouble):
             return "hung-up"
         return None
 
+    def topic_missing(self, topic: str) -> None:
+        """librdkafka could not deliver to `topic` because the cluster does not have it (deleted in use)."""
+        with self._lock:
+            self._missing_topics[topic] = self._clock()
+
     # --- wiring ---------------------------------------------------------------------------------------
 
     def install(self) -> None:

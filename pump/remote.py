@@ -22,6 +22,9 @@ from .classifier import Outcome
 from .errors import ClassifierUnavailable
 
 BATCH_PATH: Final = "/route/batch"
+# The property that turns the remote mode on (python-router's own; the entry point reads it).
+ROUTER_URL: Final = "router.url"
+
 # The sidecar's default server.max-request-size is 1 MiB: requests stay under it, one record at least.
 DEFAULT_MAX_REQUEST_BYTES: Final = 1024 * 1024
 # Records per request: under the sidecar's default router.route.batch.max-records (5000); a sidecar set
@@ -128,7 +131,7 @@ class RemoteClassifier:
         except (ValueError, KeyError, TypeError, AttributeError) as why:
             raise self._unavailable(
                 f"the sidecar at {self.shown_url} answered something that is not /route/batch's format ({why}): "
-                "check that router.url points at python-router's sidecar, of the same version"
+                f"check that {ROUTER_URL} points at python-router's sidecar, of the same version"
             ) from why
         self._answered, self._error = True, None
         return outcomes

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Final
 
+from spring_properties import mask_secrets
+
 from .chain import RoutingChain, dead_letter_topic
 from .probe import PumpProbe
-from .secrets import mask_secrets
 from .settings import LIVENESS_TIMEOUT
 
 UP: Final = "UP"

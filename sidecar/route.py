@@ -11,6 +11,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from spring_properties.binder_names import INPUT_DESTINATION
 from transforms.errors import TransformError
 from transforms.record import Record
 
@@ -18,7 +19,7 @@ from . import schemas, wire
 from .chain import RoutingChain
 from .metrics import HttpMetrics
 from .problems import HttpProblem
-from .settings import MAX_BATCH_RECORDS
+from .settings import MAX_BATCH_RECORDS, MAX_REQUEST_SIZE
 from .state import SidecarState
 
 # Bodies that are the bare value. curl -d sends application/x-www-form-urlencoded without encoding
@@ -44,9 +45,7 @@ record refuses the whole batch (422), naming each problem by its index. A batch 
 
 _REFUSALS: Final[dict[int | str, dict[str, Any]]] = {
     400: schemas.problem("The body is not valid JSON."),
-    413: schemas.problem(
-        "The body is over `server.max-request-size`, or a batch over `router.route.batch.max-records`."
-    ),
+    413: schemas.problem(f"The body is over `{MAX_REQUEST_SIZE}`, or a batch over `{MAX_BATCH_RECORDS}`."),
     415: schemas.problem("The Content-Type is not one /route reads."),
     422: schemas.problem("The JSON is not a record (a wrong field, type or value); each problem is listed."),
     503: schemas.problem("The routing chain is not loaded yet; retry after `Retry-After` seconds."),
@@ -245,7 +244,7 @@ def _raw_topic(state: SidecarState) -> str:
         raise HttpProblem(
             422,
             "A bare value needs the input binding's destination as its topic, and none is configured "
-            '(spring.cloud.stream.bindings.input.destination). Send JSON with a "topic" instead.',
+            f'({INPUT_DESTINATION}). Send JSON with a "topic" instead.',
         )
     return topic
 

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 import orjson
 
+from spring_properties.binder_names import INPUT_DESTINATION
 from transforms.errors import Failure
 from transforms.record import Header, Record, make_record
 
@@ -174,7 +175,7 @@ def _decode(obj: object, default_topic: str | None, index: int | None, problems:
         if topic is None:
             problems.append(
                 f'{_where(index)} needs a "topic": no input binding destination is configured '
-                "(spring.cloud.stream.bindings.input.destination) to default to."
+                f"({INPUT_DESTINATION}) to default to."
             )
     elif type(topic) is not str or not 0 < len(topic) <= MAX_TOPIC_LENGTH:
         problems.append(

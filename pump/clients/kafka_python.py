@@ -4,11 +4,13 @@ boundary, its rebalance listener calling the pump's, and the TOMBSTONE marker it
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import ConfigResource
 from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
 from kafka.errors import (
     CommitFailedError,
@@ -31,7 +33,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from transforms.record import Record, make_record
 
 from ..broker_trouble import BrokerTrouble
-from ..errors import BrokerUnavailable, GroupMovedOn, RecordRefused
+from ..errors import BrokerUnavailable, GroupMovedOn, RecordRefused, Undelivered
 from . import Batch, Partition, Positions, RebalanceListener, TopicSpec
 
 log = logging.getLogger("pump")
@@ -42,6 +44,11 @@ _RECORD_REFUSALS = (MessageSizeTooLargeError, InvalidRecordError, InvalidTopicEr
 _GROUP_MOVED_ON = (CommitFailedError, RebalanceInProgressError, IllegalGenerationError, UnknownMemberIdError)
 _TOPIC_ALREADY_EXISTS = 36  # Kafka's error code: another replica created it first, which is fine
 _PRODUCER_CLASS = "kafka.KafkaProducer"
+_MAX_MESSAGE_BYTES = "max.message.bytes"
+_KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588  # message.max.bytes, for a broker that does not say
+# kafka-python's flush(timeout) waits up to `timeout` for each batch in turn, not in all: the seam's flush
+# waits in slices of this, so that its own timeout bounds the whole wait.
+_FLUSH_SLICE_S = 0.2
 
 
 class _Tombstone:
@@ -81,8 +88,12 @@ class KafkaPython:
 
     def producer(self, configs: Mapping[str, Any]) -> KafkaPythonProducer:
         settings = {"partitioner": StickyPartitioner(), **configs, "value_serializer": NullableValue()}
-        with _broker_away():
-            return KafkaPythonProducer(KafkaProducer(**settings))
+
+        def build() -> KafkaProducer:
+            with _broker_away():
+                return KafkaProducer(**settings)
+
+        return KafkaPythonProducer(build(), rebuild=build)
 
     def admin(self, configs: Mapping[str, Any]) -> KafkaPythonAdmin:
         with _broker_away():
@@ -183,11 +194,20 @@ def _to_record(record: Any) -> Record:
 
 
 class KafkaPythonProducer:
-    """kafka-python's KafkaProducer as the seam's Producer: keeps each send's future until the next flush."""
+    """kafka-python's KafkaProducer as the seam's Producer: keeps each send's future until a flush reports it.
 
-    def __init__(self, producer: KafkaProducer) -> None:
+    kafka-python's idempotent producer enters a fatal state when the broker refuses a batch as too large, and
+    then fails every record, before and after, with that same error ("Aborting producer batches due to fatal
+    error"). The seam replaces it with a new one and reports its undelivered records Undelivered, to be sent
+    again; a record that was in flight at two such failures in a row is reported refused.
+    """
+
+    def __init__(self, producer: KafkaProducer, rebuild: Callable[[], KafkaProducer] | None = None) -> None:
+        self._rebuild = rebuild
         self._producer = producer
         self._sent: list[tuple[int, str, Any]] = []  # (tag, topic, its future or the error that refused it)
+        self._sizes: dict[tuple[int, str], int] = {}  # bytes of each record sent, until it is reported
+        self._at_fatal_before: set[tuple[int, str]] = set()
 
     def send(
         self,
@@ -210,26 +230,78 @@ class KafkaPythonProducer:
         except (*_RECORD_REFUSALS, ValueError, TypeError) as why:
             future = why
         self._sent.append((tag, topic, future))
+        if not isinstance(future, Exception):  # kafka-python took it: its headers are (str, bytes) pairs
+            self._sizes[(tag, topic)] = len(key or b"") + len(value or b"") + sum(len(v) for _, v in headers)
 
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._producer.flush(timeout=max(min(_FLUSH_SLICE_S, deadline - time.monotonic()), 0.0))
+                break
+            except KafkaTimeoutError as why:
+                if time.monotonic() >= deadline:
+                    raise BrokerUnavailable(
+                        f"Kafka did not acknowledge the batch within {timeout_s:g}s ({why})"
+                    ) from why
         sent, self._sent = self._sent, []
-        try:
-            self._producer.flush(timeout=timeout_s)
-        except KafkaTimeoutError as why:
-            raise BrokerUnavailable(f"Kafka did not acknowledge the batch within {timeout_s:.0f}s ({why})") from why
+        sizes, self._sizes = self._sizes, {}
+        if self._rebuild is not None and self._fatal():
+            return self._replace(self._rebuild, sent, sizes)
+        self._at_fatal_before.clear()
         refused: list[tuple[int, RecordRefused]] = []
+        undelivered: list[tuple[int, str, Exception]] = []
         for tag, topic, future in sent:
             error = future if isinstance(future, Exception) else future.exception if future.failed() else None
             if error is None:
                 continue
-            if not isinstance(error, (*_RECORD_REFUSALS, ValueError, TypeError)):
-                raise BrokerUnavailable(f"Kafka did not acknowledge a record for topic {topic}: {error}")
-            kind = f"{type(error).__module__}.{type(error).__qualname__}"
-            refused.append((tag, RecordRefused(str(error), error_class=kind, producer_class=_PRODUCER_CLASS)))
+            if isinstance(error, (*_RECORD_REFUSALS, ValueError, TypeError)):
+                refused.append((tag, _refused(error)))
+            else:
+                undelivered.append((tag, topic, error))
+        if undelivered:
+            _, topic, error = undelivered[0]
+            raise Undelivered(
+                f"Kafka did not acknowledge {len(undelivered)} record(s), e.g. for topic {topic}: {error}",
+                [tag for tag, _, _ in undelivered],
+                refused,
+            )
+        return refused
+
+    def _fatal(self) -> bool:
+        manager = getattr(self._producer, "_transaction_manager", None)
+        return bool(manager is not None and manager.has_fatal_error())
+
+    def _replace(
+        self, rebuild: Callable[[], KafkaProducer], sent: list[tuple[int, str, Any]], sizes: dict[tuple[int, str], int]
+    ) -> list[tuple[int, RecordRefused]]:
+        """The producer is in a fatal state: build a new one; what failed is sent again by the caller. When it
+        happens again with records that failed the first time too, the largest of them is taken for its cause
+        (a batch too large is what makes it fatal) and reported refused."""
+        log.warning(
+            "The Kafka producer is in a fatal state (%s): replacing it.", self._producer._transaction_manager.last_error
+        )
+        _close_now(self._producer, 0.0)
+        self._producer = rebuild()
+        failed = [(tag, topic, future) for tag, topic, future in sent if not _acknowledged(future)]
+        refused = [(tag, _refused(future)) for tag, _, future in failed if isinstance(future, Exception)]
+        again_suspects = [
+            (tag, topic, future)
+            for tag, topic, future in failed
+            if (tag, topic) in self._at_fatal_before and not isinstance(future, Exception)
+        ]
+        if again_suspects:
+            tag, _, future = max(again_suspects, key=lambda item: sizes.get((item[0], item[1]), 0))
+            refused.append((tag, _refused(future.exception)))
+            refused.sort(key=lambda item: item[0])
+        self._at_fatal_before = {(tag, topic) for tag, topic, _ in failed}
+        again = [tag for tag, _, _ in failed if all(tag != r for r, _ in refused)]
+        if again:
+            raise Undelivered(f"The Kafka producer was replaced; {len(again)} record(s) to send again", again, refused)
         return refused
 
     def close(self, timeout_s: float) -> None:
-        self._producer.close(timeout=timeout_s)
+        _close_now(self._producer, timeout_s)
 
 
 class KafkaPythonAdmin:
@@ -244,7 +316,12 @@ class KafkaPythonAdmin:
 
     def create_topics(self, specs: Sequence[TopicSpec]) -> dict[str, str]:
         new_topics = {
-            s.name: {"num_partitions": s.partitions, "replication_factor": s.replication_factor} for s in specs
+            s.name: {
+                "num_partitions": s.partitions,
+                "replication_factor": s.replication_factor,
+                "configs": dict(s.configs),
+            }
+            for s in specs
         }
         with _broker_away():
             response = self._admin.create_topics(new_topics, raise_errors=False)
@@ -257,5 +334,35 @@ class KafkaPythonAdmin:
                 self._admin.wait_for_topics([s.name for s in specs])
         return refused
 
+    def max_message_bytes(self, topics: Sequence[str]) -> dict[str, int]:
+        resources = [ConfigResource("TOPIC", topic, [_MAX_MESSAGE_BYTES]) for topic in dict.fromkeys(topics)]
+        with _broker_away():
+            described = self._admin.describe_configs(resources, config_filter="all").get("topic", {})
+        limits = {}
+        for topic in topics:
+            value = described.get(topic, {}).get(_MAX_MESSAGE_BYTES, {}).get("value")
+            limits[topic] = int(value) if value is not None else _KAFKA_DEFAULT_MAX_MESSAGE_BYTES
+        return limits
+
     def close(self) -> None:
         self._admin.close()
+
+
+def _acknowledged(future: Any) -> bool:
+    return not isinstance(future, Exception) and future.is_done and not future.failed()
+
+
+def _refused(error: Exception) -> RecordRefused:
+    cls = type(error)
+    return RecordRefused(str(error), error_class=f"{cls.__module__}.{cls.__qualname__}", producer_class=_PRODUCER_CLASS)
+
+
+def _close_now(producer: KafkaProducer, timeout_s: float) -> None:
+    """Close within `timeout_s`, then drop what is still pending: kafka-python's close() raises when its flush
+    times out and leaves its (non-daemon) sender thread running, which would keep the process alive."""
+    try:
+        producer.close(timeout=timeout_s)
+    except KafkaTimeoutError:
+        producer._sender.force_close()
+        producer._sender.join(0.5)
+        producer.close(timeout=0)

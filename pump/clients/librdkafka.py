@@ -21,12 +21,13 @@ from confluent_kafka import Consumer as RdConsumer
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka import Producer as RdProducer
 from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._config import ConfigResource
 from confluent_kafka.cimpl import NewTopic
 
 from transforms.record import Record, make_record
 
 from ..broker_trouble import Diagnosis
-from ..errors import BrokerUnavailable, GroupMovedOn, RecordRefused, RewindFailed
+from ..errors import BrokerUnavailable, GroupMovedOn, RecordRefused, RewindFailed, Undelivered
 from ..librdkafka_trouble import LibrdkafkaTrouble
 from . import Batch, Partition, Positions, RebalanceListener, TopicSpec
 
@@ -85,9 +86,15 @@ class Librdkafka:
     def producer(self, configs: Mapping[str, Any]) -> LibrdkafkaProducer:
         # Only failures are reported back: flush() returning with nothing left means every other record was
         # acknowledged, without a Python call per record.
-        settings = {**configs, "delivery.report.only.error": True}
-        with self._building("producer"):
-            return LibrdkafkaProducer(RdProducer(self._watched(settings)))
+        settings = self._watched({**configs, "delivery.report.only.error": True})
+        trouble = self._trouble
+
+        def build() -> RdProducer:
+            with self._building("producer"):
+                return RdProducer(settings)
+
+        missing = trouble.topic_missing if trouble is not None else (lambda topic: None)
+        return LibrdkafkaProducer(build(), build, missing)
 
     def admin(self, configs: Mapping[str, Any]) -> LibrdkafkaAdmin:
         with self._building("admin client"):
@@ -337,15 +344,25 @@ def _to_record(message: Message, partition: Partition, offset: int) -> Record:
 
 
 class LibrdkafkaProducer:
-    """confluent-kafka's Producer as the seam's Producer: a failed delivery is reported back, with its tag."""
+    """confluent-kafka's Producer as the seam's Producer: librdkafka reports back only the records it could not
+    deliver, each with the pump's tag; a flush that leaves nothing in its queue means the rest were acknowledged.
 
-    def __init__(self, producer: RdProducer) -> None:
+    `rebuild` makes a new librdkafka producer, for when this one is left unable to send (a fatal error of the
+    idempotent producer): what it had not settled is then reported Undelivered, to be sent again.
+    """
+
+    def __init__(
+        self,
+        producer: RdProducer,
+        rebuild: Callable[[], RdProducer] | None = None,
+        missing: Callable[[str], None] = lambda topic: None,
+    ) -> None:
         self._producer = producer
+        self._rebuild = rebuild
+        self._missing = missing  # told of a topic the cluster does not have (deleted while in use)
         self._failed: list[tuple[int, int, str, KafkaError]] = []  # (send number, tag, topic, why)
+        self._unsettled: dict[int, int] = {}  # tag -> send number, since the last flush that left nothing
         self._sends = 0
-        # Tags name records of the batch in hand only: a report for a record of an earlier, abandoned batch
-        # (its flush timed out, the pump rewound and sent it again) must not be taken for one of this batch.
-        self._generation = 0
 
     def send(
         self,
@@ -357,7 +374,9 @@ class LibrdkafkaProducer:
         timestamp_ms: int | None,
     ) -> None:
         self._sends += 1
-        report = functools.partial(self._report, self._generation, self._sends, tag, topic)
+        number = self._sends
+        self._unsettled[tag] = number
+        report = functools.partial(self._report, number, tag, topic)
         deadline = 0.0
         while True:
             try:
@@ -378,32 +397,44 @@ class LibrdkafkaProducer:
                         "records"
                     ) from None
                 self._producer.poll(0.05)
-            except KafkaException as why:
-                self._failed.append((self._sends, tag, topic, why.args[0]))
+            except KafkaException as why:  # refused at once (too large, ...): reported by the next flush
+                self._failed.append((number, tag, topic, why.args[0]))
                 return
 
-    def _report(
-        self, generation: int, number: int, tag: int, topic: str, error: KafkaError | None, message: Message
-    ) -> None:
-        if error is not None and generation == self._generation:
+    def _report(self, number: int, tag: int, topic: str, error: KafkaError | None, message: Message) -> None:
+        if error is not None:
             self._failed.append((number, tag, topic, error))
 
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
         left = self._producer.flush(timeout_s)
-        failed, self._failed = self._failed, []
-        self._generation += 1
-        if left:
+        failed = sorted(self._failed)  # in the order sent
+        if left and not any(error.fatal() for *_, error in failed):
+            # Still pending: librdkafka keeps sending them, and the next flush waits for them (and reports
+            # the failures seen so far then).
             raise BrokerUnavailable(f"Kafka did not acknowledge {left} record(s) within {timeout_s:.0f}s")
+        self._failed = []
         refused: list[tuple[int, RecordRefused]] = []
-        for _, tag, topic, error in sorted(failed, key=lambda failure: failure[0]):  # in the order sent
-            if error.code() not in _RECORD_REFUSALS:
-                raise BrokerUnavailable(f"Kafka did not acknowledge a record for topic {topic}: {error.str()}")
-            why = RecordRefused(
-                f"{error.name()}: {error.str()}",
-                error_class=f"confluent_kafka.KafkaError.{error.name()}",
-                producer_class=_PRODUCER_CLASS,
-            )
-            refused.append((tag, why))
+        lost: list[tuple[int, int]] = []  # (send number, tag)
+        why = ""
+        for number, tag, topic, error in failed:
+            if error.code() in _RECORD_REFUSALS:
+                refused.append((tag, _refusal(error)))
+                continue
+            if error.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
+                self._missing(topic)
+            lost.append((number, tag))
+            why = why or f"{error.name()}: {error.str()}"
+        if any(error.fatal() for *_, error in failed) and self._rebuild is not None:
+            # This producer cannot send any more: a new one sends everything it had not settled again.
+            why = why or "librdkafka's producer failed"
+            reported = {tag for tag, _ in refused}
+            lost = sorted({(n, t) for t, n in self._unsettled.items() if t not in reported} | set(lost))
+            self._producer.purge()
+            self._producer = self._rebuild()
+        self._unsettled.clear()
+        if lost:
+            tags = [tag for _, tag in sorted(lost)]
+            raise Undelivered(f"Kafka did not take {len(tags)} record(s) ({why})", tags, refused)
         return refused
 
     def close(self, timeout_s: float) -> None:
@@ -411,6 +442,14 @@ class LibrdkafkaProducer:
             # Not acknowledged in time: nothing of theirs is committed, so they are redone after a restart.
             self._producer.purge()
         self._producer.close()
+
+
+def _refusal(error: KafkaError) -> RecordRefused:
+    return RecordRefused(
+        f"{error.name()}: {error.str()}",
+        error_class=f"confluent_kafka.KafkaError.{error.name()}",
+        producer_class=_PRODUCER_CLASS,
+    )
 
 
 class LibrdkafkaAdmin:
@@ -437,7 +476,12 @@ class LibrdkafkaAdmin:
                 raise BrokerUnavailable(reason)
 
     def create_topics(self, specs: Sequence[TopicSpec]) -> dict[str, str]:
-        new = [NewTopic(s.name, num_partitions=s.partitions, replication_factor=s.replication_factor) for s in specs]
+        new = [
+            NewTopic(
+                s.name, num_partitions=s.partitions, replication_factor=s.replication_factor, config=dict(s.configs)
+            )
+            for s in specs
+        ]
         away: str | None = None  # raised outside the except blocks (see topic_names)
         try:
             futures = self._admin.create_topics(new, request_timeout=_METADATA_TIMEOUT_S)
@@ -460,6 +504,22 @@ class LibrdkafkaAdmin:
         if not refused:
             self._wait_for(specs)
         return refused
+
+    def max_message_bytes(self, topics: Sequence[str]) -> dict[str, int]:
+        resources = [ConfigResource(ConfigResource.Type.TOPIC, topic) for topic in topics]
+        limits: dict[str, int] = {}
+        away: str | None = None  # raised outside the except block (see topic_names)
+        try:
+            futures = self._admin.describe_configs(resources, request_timeout=_METADATA_TIMEOUT_S)
+            for resource, future in futures.items():
+                entry = future.result().get("max.message.bytes")
+                if entry is not None and entry.value is not None:
+                    limits[resource.name] = int(entry.value)
+        except KafkaException as why:
+            away = self._away(why)
+        if away is not None:
+            raise BrokerUnavailable(away)
+        return limits
 
     def _wait_for(self, specs: Sequence[TopicSpec]) -> None:
         """Until every topic has a leader for each partition (the broker creates topics asynchronously)."""

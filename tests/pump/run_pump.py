@@ -39,6 +39,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--session-timeout-ms", type=int, default=10_000)
     parser.add_argument("--shutdown-timeout", type=float, default=20.0)
     parser.add_argument("--ack-timeout", type=float, default=30.0)
+    parser.add_argument("--retry-backoff-max", type=float, default=2.0, help="seconds (the app's default is 10)")
     parser.add_argument("--instance-index", type=int, default=0)
     parser.add_argument("--probe-interval", type=float, default=10.0, help="broker probe when idle, seconds")
     parser.add_argument("--health-file", type=Path, help="write the health components there every 0.2 s")
@@ -70,7 +71,7 @@ def main(argv: list[str]) -> int:
         shutdown_timeout_s=args.shutdown_timeout,
         ack_timeout_s=args.ack_timeout,
         broker_probe_interval_s=args.probe_interval,
-        retry_backoff_max_s=2.0,
+        retry_backoff_max_s=args.retry_backoff_max,
         instance_index=args.instance_index,
     )
     pump = Pump(config, classifier, chain.errors)

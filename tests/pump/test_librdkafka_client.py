@@ -14,7 +14,7 @@ from confluent_kafka import KafkaError, KafkaException
 
 from pump.clients import Partition, kafka_clients
 from pump.clients.librdkafka import Librdkafka, LibrdkafkaConsumer, LibrdkafkaProducer
-from pump.errors import BrokerUnavailable, GroupMovedOn, KafkaClientMissing, RewindFailed
+from pump.errors import BrokerUnavailable, GroupMovedOn, KafkaClientMissing, RewindFailed, Undelivered
 
 
 class FakeProducer:
@@ -75,15 +75,7 @@ def test_a_record_refused_for_what_it_is_is_returned_with_its_tag_in_the_order_s
     assert "MSG_SIZE_TOO_LARGE" in str(refused[1][1])
 
 
-def test_a_delivery_that_failed_for_the_broker_is_an_outage() -> None:
-    seam, fake = producer()
-    fake.fail[b"a"] = KafkaError(KafkaError._MSG_TIMED_OUT, "Local: Message timed out")
-    send(seam, 0, b"a")
-    with pytest.raises(BrokerUnavailable, match="Message timed out"):
-        seam.flush(5)
-
-
-def test_records_left_after_the_timeout_are_an_outage_and_their_late_reports_are_not_this_batchs() -> None:
+def test_records_left_after_the_timeout_stay_pending_and_the_next_flush_reports_them() -> None:
     seam, fake = producer()
     send(seam, 7, b"a")
     report = fake.sent[0][2]
@@ -91,9 +83,31 @@ def test_records_left_after_the_timeout_are_an_outage_and_their_late_reports_are
     with pytest.raises(BrokerUnavailable, match="did not acknowledge 1 record"):
         seam.flush(0.1)
     fake.left = 0
-    report(KafkaError(KafkaError.INVALID_RECORD, "late"), None)  # the abandoned batch's record, reported late
-    send(seam, 7, b"again")
-    assert seam.flush(5) == []  # tag 7 now names a record of the new batch, which was delivered
+    report(KafkaError(KafkaError.INVALID_RECORD, "Broker: Invalid record"), None)  # delivered late: refused
+    assert [tag for tag, _ in seam.flush(5)] == [7]
+
+
+def test_records_the_client_gave_up_on_for_a_broker_reason_are_undelivered_for_sending_again() -> None:
+    seam, fake = producer()
+    fake.fail[b"a"] = KafkaError(KafkaError._MSG_TIMED_OUT, "Local: Message timed out")
+    fake.fail[b"b"] = KafkaError(KafkaError.INVALID_RECORD, "Broker: Invalid record")
+    send(seam, 0, b"a")
+    send(seam, 1, b"b")
+    send(seam, 2, b"c")
+    with pytest.raises(Undelivered, match="Message timed out") as lost:
+        seam.flush(5)
+    assert lost.value.tags == [0] and [tag for tag, _ in lost.value.refused] == [1]
+
+
+def test_a_send_to_a_topic_the_cluster_does_not_have_is_told_to_the_trouble_watcher() -> None:
+    missing: list[str] = []
+    fake = FakeProducer()
+    seam = LibrdkafkaProducer(fake, missing=missing.append)  # type: ignore[arg-type]
+    fake.fail[b"a"] = KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART, "Broker: Unknown topic or partition")
+    send(seam, 0, b"a")
+    with pytest.raises(Undelivered):
+        seam.flush(5)
+    assert missing == ["evenDest"]
 
 
 def test_a_full_queue_is_waited_out() -> None:

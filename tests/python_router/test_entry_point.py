@@ -67,19 +67,27 @@ def test_help_shows_usage_and_exits_0() -> None:
     assert "usage: python-router" in result.stdout
 
 
-def test_librdkafka_without_confluent_kafka_is_one_line_saying_what_to_install(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import importlib.util
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_names_the_app_its_kafka_clients_and_python(flag: str) -> None:
+    from importlib import metadata
 
-    from python_router.__main__ import main
+    result = run(flag)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"python-router {metadata.version('python-router')}"
+    assert lines[1] == f"kafka-python {metadata.version('kafka-python')}"
+    assert lines[-1].startswith(f"Python {sys.version.split()[0]} ")
+    try:
+        import confluent_kafka  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        assert len(lines) == 3
+    else:
+        assert f"confluent-kafka {confluent_kafka.version()[0]} (librdkafka {confluent_kafka.libversion()[0]})" in lines
 
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "confluent_kafka" else real(name))
-    assert main(["--router.kafka.client=librdkafka"]) == 2
-    (line,) = capsys.readouterr().err.splitlines()
-    assert line == (
-        "python-router: invalid configuration: router.kafka.client=librdkafka needs the confluent-kafka package, "
-        "which is not installed: pip install 'python-router[librdkafka]' (the image has it), or set "
-        "router.kafka.client=kafka-python"
-    )
+
+def test_help_lists_the_property_groups_and_points_to_the_docs() -> None:
+    result = run("--help")
+    for group in ("bindings and the Kafka binder", "Kafka client settings", "HTTP server", "the routing chain"):
+        assert f"\n  {group}" in result.stdout
+    assert "docs/configuration.md" in result.stdout
+    assert "docs/troubleshooting.md" in result.stdout

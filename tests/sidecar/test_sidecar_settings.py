@@ -70,7 +70,7 @@ def test_every_invalid_value_is_reported_at_once_in_connects_wording() -> None:
         "Invalid value lots for configuration server.max-request-size: "
         "Value must be a size such as 1048576, 512KB or 4MB (Spring's DataSize syntax).",
         "Invalid value 60 for configuration router.liveness.timeout: Value must be at least 1s, or the app "
-        "would be restarted between two polls (a bare number is milliseconds, as in Spring: write 60s for a minute).",
+        "would be restarted between two polls (a bare number is milliseconds, as in Spring: write 60s).",
         "Invalid value maybe for configuration router.route.enabled: "
         "Value must be true or false (on/off, yes/no and 1/0 work too, as in Spring).",
     )
