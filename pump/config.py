@@ -71,6 +71,7 @@ LIBRDKAFKA_CONSUMER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
         "fetch.wait.max.ms": 100,
         "max.partition.fetch.bytes": 1024 * 1024,
         "isolation.level": "read_uncommitted",
+        "reconnect.backoff.max.ms": 1_000,  # as RECONNECT_DEFAULTS
     }
 )
 LIBRDKAFKA_PRODUCER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
@@ -82,6 +83,7 @@ LIBRDKAFKA_PRODUCER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
         "compression.type": "none",
         "message.max.bytes": 2 * 1024 * 1024,
         "partitioner": "murmur2_random",
+        "reconnect.backoff.max.ms": 1_000,  # as RECONNECT_DEFAULTS
     }
 )
 # The pump stores and commits offsets itself, after acknowledgement.
@@ -175,6 +177,11 @@ class PumpConfig:
         given = {**self.client, **self.consumer}
         servers = given.get("bootstrap_servers", given.get("bootstrap.servers", "localhost:9092"))
         return servers if isinstance(servers, str) else ",".join(servers)
+
+    @property
+    def max_request_size_key(self) -> str:
+        """The producer setting that bounds one request (Kafka's max.request.size), in the client's terms."""
+        return "message.max.bytes" if self.kafka_client == "librdkafka" else "max_request_size"
 
     def consumer_configs(self) -> dict[str, Any]:
         """The consumer's settings in the client's terms: defaults, then `client` and `consumer`, then what the

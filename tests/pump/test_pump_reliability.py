@@ -54,12 +54,22 @@ def logs(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def pumps(logs: Path) -> Iterator[Callable[..., PumpProcess]]:
+def pumps(logs: Path, kafka_client: str) -> Iterator[Callable[..., PumpProcess]]:
+    """Pump processes on the test's Kafka client: each test runs on kafka-python and on librdkafka."""
     started: list[PumpProcess] = []
 
     def start(bootstrap: str, topics: Topics, *extra: str) -> PumpProcess:
         started.append(
-            PumpProcess(bootstrap, topics, logs, "--retry-backoff-max", APP_BACKOFF_MAX, *extra, watch_health=True)
+            PumpProcess(
+                bootstrap,
+                topics,
+                logs,
+                "--retry-backoff-max",
+                APP_BACKOFF_MAX,
+                *extra,
+                watch_health=True,
+                client=kafka_client,
+            )
         )
         return started[-1]
 
