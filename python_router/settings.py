@@ -46,6 +46,7 @@ INSTANCE_INDEX: Final = "spring.cloud.stream.instanceIndex"
 INSTANCE_COUNT: Final = "spring.cloud.stream.instanceCount"
 MODE: Final = "router.mode"
 CHAIN_LOCATION: Final = "router.chain.location"
+CHAIN_WATCH: Final = "router.chain.watch"
 SHUTDOWN_TIMEOUT: Final = "router.shutdown.timeout"
 
 DEFAULT_CHAIN: Final = "connect-config/router.properties"
@@ -71,6 +72,7 @@ class Settings:
     router_url: str | None
     kafka_client: str
     chain_location: str
+    chain_watch: bool
     shutdown_timeout_s: float
     app_name: str
     stream_name: str | None
@@ -135,6 +137,7 @@ class Settings:
             router_url=router_url,
             kafka_client=client,
             chain_location=read.text(CHAIN_LOCATION) or DEFAULT_CHAIN,
+            chain_watch=read.boolean(CHAIN_WATCH, False),
             shutdown_timeout_s=read.value(SHUTDOWN_TIMEOUT, _shutdown_timeout, 20.0),
             app_name=app_name,
             stream_name=stream_name,
