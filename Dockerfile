@@ -8,7 +8,8 @@ COPY spring_properties/ spring_properties/
 COPY sidecar/ sidecar/
 COPY pump/ pump/
 COPY python_router/ python_router/
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# The librdkafka extra (confluent-kafka) rides along, so router.kafka.client=librdkafka works in the image.
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[librdkafka]"
 
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 \

@@ -60,6 +60,37 @@ PRODUCER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
 # What the at-least-once loop cannot work without; an override of these is refused with a message.
 CONSUMER_REQUIRED: Final[Mapping[str, Any]] = MappingProxyType({"enable_auto_commit": False})
 
+# The same defaults in librdkafka's terms (router.kafka.client=librdkafka), for the same reasons; what differs:
+# max.poll.records bounds each consume() call (pump/clients/librdkafka.py takes it out); keys are partitioned
+# with Java's murmur2 (librdkafka's own default is CRC32), so a key lands where a Java or kafka-python producer
+# puts it; and Kafka's isolation.level is kept (librdkafka's own default is read_committed).
+LIBRDKAFKA_CONSUMER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "max.poll.records": 2000,
+        "fetch.min.bytes": 1,
+        "fetch.wait.max.ms": 100,
+        "max.partition.fetch.bytes": 1024 * 1024,
+        "isolation.level": "read_uncommitted",
+        "reconnect.backoff.max.ms": 1_000,  # as RECONNECT_DEFAULTS
+    }
+)
+LIBRDKAFKA_PRODUCER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "acks": -1,
+        "enable.idempotence": True,
+        "linger.ms": 10,
+        "batch.size": 128 * 1024,
+        "compression.type": "none",
+        "message.max.bytes": 2 * 1024 * 1024,
+        "partitioner": "murmur2_random",
+        "reconnect.backoff.max.ms": 1_000,  # as RECONNECT_DEFAULTS
+    }
+)
+# The pump stores and commits offsets itself, after acknowledgement.
+LIBRDKAFKA_CONSUMER_REQUIRED: Final[Mapping[str, Any]] = MappingProxyType(
+    {"enable.auto.commit": False, "enable.auto.offset.store": False}
+)
+
 
 def kafka_client(value: str | None) -> str:
     """The client library `router.kafka.client` names (unset or empty: the default). Raises ValueError with
@@ -143,11 +174,33 @@ class PumpConfig:
     @property
     def brokers(self) -> str:
         """The bootstrap servers, for health details and messages."""
-        servers = {**self.client, **self.consumer}.get("bootstrap_servers", "localhost:9092")
+        given = {**self.client, **self.consumer}
+        servers = given.get("bootstrap_servers", given.get("bootstrap.servers", "localhost:9092"))
         return servers if isinstance(servers, str) else ",".join(servers)
 
+    @property
+    def max_request_size_key(self) -> str:
+        """The producer setting that bounds one request (Kafka's max.request.size), in the client's terms."""
+        return "message.max.bytes" if self.kafka_client == "librdkafka" else "max_request_size"
+
+    @property
+    def max_poll_records(self) -> int:
+        """The most records one poll returns (Kafka's max.poll.records), from the client's settings."""
+        key = "max.poll.records" if self.kafka_client == "librdkafka" else "max_poll_records"
+        return int(self.consumer_configs()[key])
+
     def consumer_configs(self) -> dict[str, Any]:
-        """The consumer's kafka-python kwargs: defaults, then `client` and `consumer`, then what the pump owns."""
+        """The consumer's settings in the client's terms: defaults, then `client` and `consumer`, then what the
+        pump owns."""
+        if self.kafka_client == "librdkafka":
+            return {
+                **LIBRDKAFKA_CONSUMER_DEFAULTS,
+                **self.client,
+                **self.consumer,
+                **LIBRDKAFKA_CONSUMER_REQUIRED,
+                "group.id": self.group_id,
+                "auto.offset.reset": self.start_offset,
+            }
         return {
             **CLIENT_DEFAULTS,
             **RECONNECT_DEFAULTS,
@@ -160,7 +213,11 @@ class PumpConfig:
         }
 
     def producer_configs(self) -> dict[str, Any]:
+        if self.kafka_client == "librdkafka":
+            return {**LIBRDKAFKA_PRODUCER_DEFAULTS, **self.client, **self.producer}
         return {**CLIENT_DEFAULTS, **RECONNECT_DEFAULTS, **PRODUCER_DEFAULTS, **self.client, **self.producer}
 
     def admin_configs(self) -> dict[str, Any]:
+        if self.kafka_client == "librdkafka":
+            return {**self.client, **self.admin}
         return {**CLIENT_DEFAULTS, **self.client, **self.admin}

@@ -7,6 +7,7 @@ PumpError
 ├── KafkaClientMissing     router.kafka.client names a client that is not installed
 ├── RecordRefused          the client or broker refused one record for what it is; never escapes run()
 ├── GroupMovedOn           a commit met a rebalance; never escapes run()
+├── RewindFailed           the client would not seek back a partition it holds: stop rather than skip (exit 1)
 └── Unavailable            something the loop needs is away; retried with backoff, never escapes run()
     ├── BrokerUnavailable      Kafka did not acknowledge, commit or answer in time
     │   └── Undelivered            the producer gave up on some records (not refused): send them again
@@ -90,6 +91,11 @@ class GroupMovedOn(PumpError):
     """A commit was refused because the group is rebalancing or has moved on without this member: the
     offsets are committed before the partitions go (RebalanceListener.revoked), or their next owner
     processes the records again."""
+
+
+class RewindFailed(PumpError):
+    """The client would not seek a partition it still holds back to the records in hand: going on would skip
+    them, and a later commit would pass them, so the pump stops (a restart resumes at the committed offset)."""
 
 
 class Unavailable(PumpError):

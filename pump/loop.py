@@ -93,7 +93,7 @@ class Pump:
         self._next_housekeeping = 0.0
         self._waiting_since: float | None = None  # when the batch in flight began to wait on the broker
         self._next_recreate = 0.0
-        self._backlog_records = max(1, int(config.consumer_configs()["max_poll_records"] * _BACKLOG_SHARE))
+        self._backlog_records = max(1, int(config.max_poll_records * _BACKLOG_SHARE))
 
     def run(self) -> int:
         """Pump until request_stop(); returns 0 after a clean shutdown. Raises RecordFailed when a record

@@ -15,9 +15,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal, cast
 
+from pump.clients import require
 from pump.config import KAFKA_CLIENT, KAFKA_CLIENTS, kafka_client
+from pump.errors import KafkaClientMissing
 from pump.remote import ROUTER_URL
 from python_router.binder import Binder
+from python_router.kafka_config import Client
 from sidecar.settings import SidecarSettings
 from spring_properties import (
     Problems,
@@ -120,13 +123,19 @@ class Settings:
         # A pump-only container does not classify for others unless asked to.
         server_defaults = SidecarSettings(route_enabled=mode != "pump")
         raw = sources.raw()
+        client = read.value(KAFKA_CLIENT, kafka_client, KAFKA_CLIENTS[0])
+        if mode != "sidecar":
+            try:
+                require(client)
+            except KafkaClientMissing as missing:
+                problems.add(str(missing))
         return cls(
-            binder=Binder.read(read),
+            binder=Binder.read(read, cast(Client, client)),
             server=SidecarSettings.read(read, server_defaults),
             group=read.text(INPUT_GROUP) or stream_name or app_name,
             mode=mode,
             router_url=router_url,
-            kafka_client=read.value(KAFKA_CLIENT, kafka_client, KAFKA_CLIENTS[0]),
+            kafka_client=client,
             chain_location=read.text(CHAIN_LOCATION) or DEFAULT_CHAIN,
             chain_watch=read.boolean(CHAIN_WATCH, False),
             shutdown_timeout_s=read.value(SHUTDOWN_TIMEOUT, _shutdown_timeout, 20.0),
@@ -183,8 +192,9 @@ class Settings:
             "bindings": dict(binder.bindings),
             "group": self.group,
             "brokers": list(binder.brokers),
-            "security_protocol": binder.kafka.consumer.get("security_protocol", "PLAINTEXT"),
-            "sasl_mechanism": binder.kafka.consumer.get("sasl_mechanism"),
+            "kafka_client": binder.kafka.client,
+            "security_protocol": binder.kafka.security_protocol,
+            "sasl_mechanism": binder.kafka.sasl_mechanism,
             "start_offset": binder.start_offset,
             "instance": {"index": self.instance_index, "count": self.instance_count, "guid": self.application_guid},
             "server": {"address": self.server.host, "port": self.server.port},

@@ -17,7 +17,7 @@ from kafka.future import Future
 from kafka.partitioner.default import DefaultPartitioner
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from pump.clients import Partition, TopicSpec, kafka_clients
+from pump.clients import Partition, TopicSpec
 from pump.clients.kafka_python import (
     TOMBSTONE,
     KafkaPythonAdmin,
@@ -26,7 +26,7 @@ from pump.clients.kafka_python import (
     Partitioner,
     _Rebalance,
 )
-from pump.errors import BrokerUnavailable, KafkaClientMissing, Undelivered
+from pump.errors import BrokerUnavailable, Undelivered
 
 
 class AdminAnswering:
@@ -118,13 +118,6 @@ def test_a_record_not_acknowledged_for_another_reason_is_undelivered_to_be_sent_
     stub.flush_error = KafkaTimeoutError("Timeout after waiting for 1 secs.")
     with pytest.raises(BrokerUnavailable, match="did not acknowledge the batch within 1s"):
         producer.flush(1.0)
-
-
-def test_librdkafka_is_a_clear_error_until_it_is_available() -> None:
-    with pytest.raises(
-        KafkaClientMissing, match=r"router\.kafka\.client=librdkafka .* set router\.kafka\.client=kafka-python"
-    ):
-        kafka_clients("librdkafka")
 
 
 class Cluster:
