@@ -7,6 +7,7 @@ PumpError
 ├── KafkaClientMissing     router.kafka.client names a client that is not installed
 ├── RecordRefused          the client or broker refused one record for what it is; never escapes run()
 ├── GroupMovedOn           a commit met a rebalance; never escapes run()
+├── Fenced                 a newer instance with this one's identity took its place: this one stops (exit 1)
 └── Unavailable            something the loop needs is away; retried with backoff, never escapes run()
     ├── BrokerUnavailable      Kafka did not acknowledge, commit or answer in time
     └── ClassifierUnavailable  the sidecar's /route/batch did not answer (remote mode)
@@ -85,6 +86,19 @@ class GroupMovedOn(PumpError):
     """A commit was refused because the group is rebalancing or has moved on without this member: the
     offsets are committed before the partitions go (RebalanceListener.revoked), or their next owner
     processes the records again."""
+
+
+class Fenced(PumpError):
+    """A newer instance with this instance's identity (its group.instance.id or transactional.id) took its
+    place: this one stops, writing nothing more. The message says which identity and what to check."""
+
+
+# What a Fenced message advises: one identity per live instance.
+FENCED_ADVICE = (
+    "a newer instance with the same identity is running, so this one stops. If this instance was not "
+    "restarted, two live instances share one identity: give each its own spring.cloud.stream.instanceIndex "
+    "(or group.instance.id)"
+)
 
 
 class Unavailable(PumpError):

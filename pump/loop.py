@@ -27,6 +27,7 @@ from .retry import classify_with_retries
 from .signals import StopRequest
 from .startup import Connection, Startup, close
 from .topics import topic_specs
+from .transactions import AtLeastOnce, BatchCommit, ExactlyOnce
 
 log = logging.getLogger("pump")
 
@@ -68,6 +69,11 @@ class Pump:
         self._outage = Outage(config.retry_backoff_s, config.retry_backoff_max_s, clock)
         self._offsets = Offsets(self._health, self._metrics, clock)
         self._delivery = BatchDelivery(errors, config, self._health, self._metrics)
+        self._batch_commit: BatchCommit = (
+            ExactlyOnce(self._offsets, self._metrics, config.ack_timeout_s, clock)
+            if config.exactly_once
+            else AtLeastOnce(self._offsets)
+        )
         topics = topic_specs(config, errors.dead_letter_topic, errors.dead_letter_replication_factor)
         self._startup = Startup(config, topics, clients, self._trouble, self._health, self._outage, self._stop)
         self._connection: Connection | None = None
@@ -100,6 +106,7 @@ class Pump:
         if batch:
             started = self._clock()
             outcomes = classify_with_retries(self._classifier, batch, self._errors, self._stop.wait, self._clock)
+            self._batch_commit.begin(connection, batch)
             stop = self._delivery.deliver(
                 connection.producer, batch, outcomes, self._stop.time_left(self.config.ack_timeout_s)
             )
@@ -109,7 +116,7 @@ class Pump:
             else:  # what precedes the stop is done; the stopped record is where a restart resumes
                 self._in_hand = batch[stop.index :]
                 self._offsets.acknowledged(batch[: stop.index], resume_at=batch[stop.index])
-            self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))
+            self._batch_commit.commit(connection, self._stop.time_left(self.config.ack_timeout_s))
             self._metrics.batch_duration.observe(self._clock() - started)
             if stop is not None:
                 record = batch[stop.index]
@@ -135,7 +142,7 @@ class Pump:
             self._health.broker_failed(str(why))
         if self._outage.cause is None and self._outage.begin(str(why)):
             log.warning("%s. Retrying, committing nothing new until it succeeds.", why)
-        self._offsets.rewind(connection.consumer, self._in_hand)
+        self._offsets.rewind(connection.consumer, self._batch_commit.abort(connection, self._in_hand))
         self._in_hand = ()
         # The loop is alive and retrying: that is progress for liveness (a restart would not bring the
         # broker back); readiness and the kafka component say what is wrong.

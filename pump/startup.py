@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from .broker_trouble import REFUSED_RETRY_S
-from .clients import ConnectionTrouble, Consumer, KafkaClients, Producer, RebalanceListener, TopicSpec
+from .clients import (
+    ConnectionTrouble,
+    Consumer,
+    KafkaClients,
+    Producer,
+    RebalanceListener,
+    TopicSpec,
+    TransactionalProducer,
+)
 from .config import CONSUMER_REQUIRED, PumpConfig
 from .errors import BrokerUnavailable
 from .health import PumpHealth
@@ -21,10 +29,12 @@ log = logging.getLogger("pump")
 
 @dataclass(slots=True)
 class Connection:
-    """The pump's consumer and producer, once connected."""
+    """The pump's consumer and producer, once connected; with router.delivery=exactly-once the producer is
+    also `transactional`."""
 
     consumer: Consumer
     producer: Producer
+    transactional: TransactionalProducer | None = None
 
 
 class Startup:
@@ -54,10 +64,14 @@ class Startup:
         config = self._config
         while not self._stop.requested:
             producer: Producer | None = None
+            transactional: TransactionalProducer | None = None
             consumer: Consumer | None = None
             try:
                 self._provision_topics()
-                producer = self._clients.producer(config.producer_configs())
+                if config.exactly_once:
+                    producer = transactional = self._clients.transactional_producer(config.producer_configs())
+                else:
+                    producer = self._clients.producer(config.producer_configs())
                 consumer = self._clients.consumer(self._consumer_configs())
                 consumer.subscribe([config.input_topic], listener)
                 self._health.broker_answered()
@@ -65,7 +79,7 @@ class Startup:
                 log.info(
                     "Pumping %s -> %s as group %s", config.input_topic, ", ".join(config.output_topics), config.group_id
                 )
-                return Connection(consumer, producer)
+                return Connection(consumer, producer, transactional)
             except BrokerUnavailable as why:
                 close(consumer, producer, self._stop, config)
                 self._health.broker_failed(str(why))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,21 @@ from typing import Final, Literal, cast
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from pump import KAFKA_CLIENT, ChainClassifier, Classifier, Pump, PumpConfig, RemoteClassifier, kafka_client, signals
+from pump import (
+    DELIVERY,
+    KAFKA_CLIENT,
+    ChainClassifier,
+    Classifier,
+    Pump,
+    PumpConfig,
+    RemoteClassifier,
+    delivery_guarantee,
+    kafka_client,
+    signals,
+)
+from pump.transactions import exactly_once_conflicts
 from python_router.binding import Settings, SettingsError
+from python_router.instance_identity import group_instance_id, instance_identity, transactional_id
 from sidecar import AppInfo, SidecarServer, SidecarSettings, create_app
 from sidecar.secrets import mask_url_passwords
 from sidecar.settings import ROUTE_ENABLED, parse_duration_s
@@ -49,9 +63,13 @@ class RouterApp:
     kafka_client: str
     shutdown_timeout_s: float
     sidecar_settings: SidecarSettings
+    delivery: str = "at-least-once"
+    transactional_id: str | None = None
+    group_instance_id: str | None = None  # the pump's default; None when the user gave theirs, or none
+    identity_notes: tuple[str, ...] = ()  # startup log lines: static membership, the transactional.id
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RouterApp:
+    def from_settings(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> RouterApp:
         raw_mode = settings.get(MODE, "all") or "all"
         if raw_mode not in ("all", "sidecar", "pump"):
             raise SettingsError(f"Invalid value {raw_mode} for configuration {MODE}: use all, sidecar or pump")
@@ -71,8 +89,19 @@ class RouterApp:
             )
         try:
             client = kafka_client(settings.get(KAFKA_CLIENT))
+            guarantee = delivery_guarantee(settings.get(DELIVERY))
         except ValueError as why:
             raise SettingsError(str(why)) from why
+        identity = instance_identity(settings, os.environ if environ is None else environ)
+        instance_id, membership_note = group_instance_id(settings, identity)
+        notes = [membership_note]
+        tid = None
+        if guarantee == "exactly-once":
+            conflicts = exactly_once_conflicts(settings.kafka.producer, settings.kafka.consumer)
+            if conflicts:
+                raise SettingsError("; ".join(conflicts))
+            tid, note = transactional_id(settings, identity, fresh=lambda: uuid.uuid4().hex[:12])
+            notes.append(note)
         chain_file = settings.get(CHAIN_LOCATION, DEFAULT_CHAIN) or DEFAULT_CHAIN
         return cls(
             settings=settings,
@@ -83,6 +112,10 @@ class RouterApp:
             kafka_client=client,
             shutdown_timeout_s=_seconds(settings, SHUTDOWN_TIMEOUT, 20.0),
             sidecar_settings=_sidecar_settings(settings, mode),
+            delivery=guarantee,
+            transactional_id=tid,
+            group_instance_id=instance_id,
+            identity_notes=tuple(notes),
         )
 
     def run(self) -> int:
@@ -113,6 +146,9 @@ class RouterApp:
             input_topic=bindings["input"],
             output_topics=outputs,
             kafka_client=self.kafka_client,
+            delivery=self.delivery,
+            transactional_id=self.transactional_id,
+            group_instance_id=self.group_instance_id,
             consumer=s.kafka.consumer,
             producer=s.kafka.producer,
             admin=s.kafka.admin,
@@ -152,6 +188,9 @@ class RouterApp:
                 "spring.cloud.stream.kafka.binder.autoAddPartitions=true is ignored: python-router never alters an "
                 "existing topic; add partitions with Kafka's kafka-topics.sh --alter"
             )
+        if self.mode != "sidecar":
+            for note in self.identity_notes:
+                log.info("%s", note)
         for ignored in s.kafka.ignored:
             log.info("Kafka client setting %s ignored: %s", ignored.key, ignored.reason)
         stages = ", ".join(f"{d['alias']} ({d['type']})" for d in self.chain.describe())

@@ -13,14 +13,17 @@ from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
 from kafka.errors import (
     CommitFailedError,
     CorruptRecordError,
+    FencedInstanceIdError,
     IllegalGenerationError,
     IllegalStateError,
+    InvalidProducerEpochError,
     InvalidRecordError,
     InvalidTopicError,
     KafkaConnectionError,
     KafkaError,
     KafkaTimeoutError,
     MessageSizeTooLargeError,
+    ProducerFencedError,
     RebalanceInProgressError,
     UnknownMemberIdError,
 )
@@ -31,8 +34,8 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from transforms.record import Record, make_record
 
 from ..broker_trouble import BrokerTrouble
-from ..errors import BrokerUnavailable, GroupMovedOn, RecordRefused
-from . import Batch, Partition, Positions, RebalanceListener, TopicSpec
+from ..errors import FENCED_ADVICE, BrokerUnavailable, Fenced, GroupMovedOn, RecordRefused
+from . import Batch, Consumer, Partition, Positions, RebalanceListener, TopicSpec
 
 log = logging.getLogger("pump")
 
@@ -40,6 +43,8 @@ log = logging.getLogger("pump")
 _RECORD_REFUSALS = (MessageSizeTooLargeError, InvalidRecordError, InvalidTopicError, CorruptRecordError)
 # The group moved on (a rebalance): the partitions' new owner processes the records again.
 _GROUP_MOVED_ON = (CommitFailedError, RebalanceInProgressError, IllegalGenerationError, UnknownMemberIdError)
+# A newer instance with this one's identity took its place (KIP-345, KIP-98): fatal, this one stops.
+_FENCED = (FencedInstanceIdError, ProducerFencedError, InvalidProducerEpochError)
 _TOPIC_ALREADY_EXISTS = 36  # Kafka's error code: another replica created it first, which is fine
 _PRODUCER_CLASS = "kafka.KafkaProducer"
 
@@ -64,6 +69,23 @@ class NullableValue(Serializer):  # type: ignore[misc]  # kafka-python is untype
 
 
 @contextmanager
+def _fenced(configs: Mapping[str, Any]) -> Iterator[None]:
+    """kafka-python's "a newer member took this identity" errors, as the seam's Fenced; also when it wraps one
+    ("Cannot perform send because at least one previous transactional ... request has failed")."""
+    try:
+        yield
+    except KafkaError as why:
+        cause = next((e for e in (why, *why.args) if isinstance(e, _FENCED)), None)
+        if cause is None:
+            raise
+        if isinstance(cause, FencedInstanceIdError):
+            identity = f"group.instance.id {configs.get('group_instance_id')} of group {configs.get('group_id')}"
+            raise Fenced(f"Fenced: {identity} now belongs to another consumer ({why}): {FENCED_ADVICE}.") from why
+        identity = f"transactional.id {configs.get('transactional_id')}"
+        raise Fenced(f"Fenced: {identity} now belongs to another producer ({why}): {FENCED_ADVICE}.") from why
+
+
+@contextmanager
 def _broker_away() -> Iterator[None]:
     """kafka-python's "cannot reach the broker" errors, as the seam's BrokerUnavailable."""
     try:
@@ -77,16 +99,28 @@ class KafkaPython:
 
     def consumer(self, configs: Mapping[str, Any]) -> KafkaPythonConsumer:
         with _broker_away():
-            return KafkaPythonConsumer(KafkaConsumer(**configs))
+            return KafkaPythonConsumer(KafkaConsumer(**configs), configs)
 
     def producer(self, configs: Mapping[str, Any]) -> KafkaPythonProducer:
         settings = {"partitioner": StickyPartitioner(), **configs, "value_serializer": NullableValue()}
         with _broker_away():
-            return KafkaPythonProducer(KafkaProducer(**settings))
+            return KafkaPythonProducer(KafkaProducer(**settings), configs)
 
     def admin(self, configs: Mapping[str, Any]) -> KafkaPythonAdmin:
         with _broker_away():
             return KafkaPythonAdmin(KafkaAdminClient(**configs))
+
+    def transactional_producer(self, configs: Mapping[str, Any]) -> KafkaPythonTransactionalProducer:
+        settings = {"partitioner": StickyPartitioner(), **configs, "value_serializer": NullableValue()}
+        with _broker_away():
+            producer = KafkaProducer(**settings)
+        try:
+            with _fenced(configs), _broker_away():
+                producer.init_transactions()  # fences the older producer with this id, aborts its transaction
+        except BaseException:
+            producer.close(timeout=0)
+            raise
+        return KafkaPythonTransactionalProducer(producer, configs)
 
     def trouble(self, brokers: str, configs: Mapping[str, Any]) -> BrokerTrouble:
         return BrokerTrouble(brokers, configs)
@@ -95,15 +129,18 @@ class KafkaPython:
 class KafkaPythonConsumer:
     """kafka-python's KafkaConsumer as the seam's Consumer."""
 
-    def __init__(self, consumer: KafkaConsumer) -> None:
+    def __init__(self, consumer: KafkaConsumer, configs: Mapping[str, Any]) -> None:
         self._consumer = consumer
+        self._configs = configs
 
     def subscribe(self, topics: Sequence[str], listener: RebalanceListener) -> None:
         self._consumer.subscribe(list(topics), listener=_Rebalance(listener, self._consumer))
 
     def poll(self, timeout_s: float) -> Batch:
         batch = Batch()
-        for tp, records in self._consumer.poll(timeout_ms=int(timeout_s * 1000)).items():
+        with _fenced(self._configs):
+            polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000))
+        for tp, records in polled.items():
             partition = Partition(tp.topic, tp.partition)
             batch.next[partition] = records[-1].offset + 1
             batch.records.extend(map(_to_record, records))
@@ -119,7 +156,8 @@ class KafkaPythonConsumer:
     def commit(self, positions: Positions, timeout_s: float) -> None:
         offsets = {TopicPartition(*p): OffsetAndMetadata(offset, "", -1) for p, offset in positions.items()}
         try:
-            self._consumer.commit(offsets=offsets, timeout_ms=int(timeout_s * 1000))
+            with _fenced(self._configs):
+                self._consumer.commit(offsets=offsets, timeout_ms=int(timeout_s * 1000))
         except _GROUP_MOVED_ON as why:
             raise GroupMovedOn(f"{type(why).__name__}: {why}") from why
         except KafkaError as why:
@@ -185,8 +223,9 @@ def _to_record(record: Any) -> Record:
 class KafkaPythonProducer:
     """kafka-python's KafkaProducer as the seam's Producer: keeps each send's future until the next flush."""
 
-    def __init__(self, producer: KafkaProducer) -> None:
+    def __init__(self, producer: KafkaProducer, configs: Mapping[str, Any] | None = None) -> None:
         self._producer = producer
+        self._configs = configs or {}
         self._sent: list[tuple[int, str, Any]] = []  # (tag, topic, its future or the error that refused it)
 
     def send(
@@ -199,9 +238,14 @@ class KafkaPythonProducer:
         timestamp_ms: int | None,
     ) -> None:
         try:
-            future = self._producer.send(
-                topic, value=TOMBSTONE if value is None else value, key=key, headers=headers, timestamp_ms=timestamp_ms
-            )
+            with _fenced(self._configs):
+                future = self._producer.send(
+                    topic,
+                    value=TOMBSTONE if value is None else value,
+                    key=key,
+                    headers=headers,
+                    timestamp_ms=timestamp_ms,
+                )
         except KafkaTimeoutError as why:
             raise BrokerUnavailable(
                 f"Kafka gave no metadata for topic {topic} in time ({why}): the broker is unreachable, or the "
@@ -209,6 +253,8 @@ class KafkaPythonProducer:
             ) from why
         except (*_RECORD_REFUSALS, ValueError, TypeError) as why:
             future = why
+        except KafkaError as why:  # a transaction in error: the loop aborts it and retries the batch
+            raise BrokerUnavailable(f"Kafka did not take a record for topic {topic}: {why}") from why
         self._sent.append((tag, topic, future))
 
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
@@ -222,6 +268,9 @@ class KafkaPythonProducer:
             error = future if isinstance(future, Exception) else future.exception if future.failed() else None
             if error is None:
                 continue
+            if isinstance(error, _FENCED):
+                with _fenced(self._configs):
+                    raise error
             if not isinstance(error, (*_RECORD_REFUSALS, ValueError, TypeError)):
                 raise BrokerUnavailable(f"Kafka did not acknowledge a record for topic {topic}: {error}")
             kind = f"{type(error).__module__}.{type(error).__qualname__}"
@@ -230,6 +279,36 @@ class KafkaPythonProducer:
 
     def close(self, timeout_s: float) -> None:
         self._producer.close(timeout=timeout_s)
+
+
+class KafkaPythonTransactionalProducer(KafkaPythonProducer):
+    """The seam's TransactionalProducer on kafka-python. Its transaction calls wait without a timeout of their
+    own (kafka-python 3.0 has none): they return when the broker answers; the shutdown watchdog bounds them."""
+
+    def begin(self) -> None:
+        with _fenced(self._configs):
+            self._producer.begin_transaction()
+
+    def commit(self, positions: Positions, consumer: Consumer, timeout_s: float) -> None:
+        if not isinstance(consumer, KafkaPythonConsumer):
+            raise TypeError(f"a kafka-python transaction needs a kafka-python consumer, not {type(consumer)}")
+        offsets = {TopicPartition(*p): OffsetAndMetadata(offset, "", -1) for p, offset in positions.items()}
+        try:
+            with _fenced({**consumer._configs, **self._configs}):
+                if offsets:
+                    self._producer.send_offsets_to_transaction(offsets, consumer._consumer.group_metadata())
+                self._producer.commit_transaction()
+        except _GROUP_MOVED_ON as why:
+            raise GroupMovedOn(f"{type(why).__name__}: {why}") from why
+        except KafkaError as why:
+            raise BrokerUnavailable(f"Kafka did not commit the transaction: {type(why).__name__}: {why}") from why
+
+    def abort(self, timeout_s: float) -> None:
+        try:
+            with _fenced(self._configs):
+                self._producer.abort_transaction()
+        except KafkaError as why:
+            raise BrokerUnavailable(f"Kafka did not abort the transaction: {type(why).__name__}: {why}") from why
 
 
 class KafkaPythonAdmin:

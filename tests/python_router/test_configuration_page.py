@@ -10,10 +10,11 @@ import pytest
 
 import python_router.app
 import python_router.binding
+import python_router.instance_identity
 import sidecar.settings
 from tests.docs_pages import page
 
-READERS = (python_router.binding, python_router.app, sidecar.settings)
+READERS = (python_router.binding, python_router.app, python_router.instance_identity, sidecar.settings)
 PROPERTY = re.compile(r"(?:spring|server|router|management)\.[\w.-]+")
 
 
