@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv kafka-jars kafka-up kafka-down kafka-status lint test test-fast demo bench docs docs-serve clean
+.PHONY: help venv kafka-jars stream-apps kafka-up kafka-down kafka-status lint test test-fast demo bench docs docs-serve clean
 
 help:
 	@echo "make demo        run the recipe's pipeline (time -> python-router -> even/odd loggers) on a local broker"
 	@echo "make test        lint, type-check and run every test (unit, contract, integration on a real broker)"
 	@echo "make test-fast   only the tests that need no broker"
+	@echo "make stream-apps build the Spring Cloud Stream apps of the demo and tests (stream-apps/, Maven; only when changed)"
 	@echo "make kafka-up    start a local Apache Kafka (KRaft) in the background; make kafka-down stops it"
 	@echo "make bench       side-by-side benchmarks (see docs/benchmarks.md; BENCH_ARGS=--quick for a short run)"
 	@echo "make docs        regenerate docs/transforms.md, then build the documentation site strictly into site/"
@@ -29,6 +30,9 @@ venv: $(STAMP)
 kafka-jars: $(STAMP)
 	$(BIN)/python scripts/local_kafka.py fetch
 
+stream-apps: $(STAMP)
+	$(BIN)/python scripts/stream_apps.py build
+
 kafka-up: $(STAMP)
 	$(BIN)/python scripts/local_kafka.py up
 
@@ -43,16 +47,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint kafka-jars
+test: lint kafka-jars stream-apps
 	$(BIN)/pytest
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -m 'not kafka and not e2e'
 
-demo: kafka-jars
+demo: kafka-jars stream-apps
 	$(BIN)/python scripts/demo.py
 
-bench: kafka-jars
+bench: kafka-jars stream-apps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 docs: $(STAMP)
@@ -64,4 +68,4 @@ docs-serve: $(STAMP)
 
 clean:
 	-$(BIN)/python scripts/local_kafka.py down
-	rm -rf .kafka .pytest_cache .mypy_cache .ruff_cache bench/results site
+	rm -rf .kafka stream-apps/target .pytest_cache .mypy_cache .ruff_cache bench/results site

@@ -1,4 +1,4 @@
-"""`make bench`: naive loop, pump, pump-remote and the ceilings side by side on one broker, in one run.
+"""`make bench`: naive loop, pump, pump-remote, java-router and the ceilings side by side on one broker, in one run.
 
     .venv/bin/python -m bench            # the full run (~10-15 min on 2 cores): 3 runs, both payloads, latency, profile
     .venv/bin/python -m bench --quick    # under 2 minutes: recipe payload only, 1 run, short latency trials
@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = (*ROUTERS, *CEILINGS)
 FULL_RECORDS = {"recipe": 300_000, "1KiB": 60_000}
 QUICK_RECORDS = {"recipe": 30_000, "1KiB": 10_000}
-LATENCY_VARIANTS = ("naive", "pump")
+LATENCY_VARIANTS = ("naive", "pump", "java-router")
 FIXED_LOAD = 1000.0  # records/s, the issue's fixed offered load
 MAX_FRACTION = 0.8  # the second load: this fraction of the variant's measured maximum
 # Not a variant of the issue: the pump with fetch.min.bytes=1 set explicitly. It showed that the pump's old

@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.latency import Latency
+from bench.routers import ROUTERS as ROUTER_VARIANTS
 from bench.throughput import Trial
 
-ROUTER_VARIANTS = ("naive", "pump", "pump-remote")
 CEILING_VARIANTS = ("kp-consume", "kp-produce", "java-produce", "java-consume")
 LABELS = {
     "naive": "naive (recipe loop)",
     "pump": "pump (in-process)",
     "pump-remote": "pump-remote (/route/batch)",
+    "java-router": "java-router (Spring Cloud Stream)",
     "kp-consume": "ceiling: kafka-python consume",
     "kp-produce": "ceiling: kafka-python produce",
     "java-produce": "ceiling: Java ProducerPerformance",

@@ -18,9 +18,14 @@ from pathlib import Path
 from bench.process_cost import Cost, cost
 from bench.workload import Topics
 from scripts.local_kafka import free_port
+from scripts.stream_apps import FUNCTION, StreamAppsError, jvm_command
+from scripts.stream_apps import build as build_stream_apps
 
 ROOT = Path(__file__).resolve().parent.parent
-ROUTERS = ("naive", "pump", "pump-remote")
+ROUTERS = ("naive", "pump", "pump-remote", "java-router")
+# The Java peer runs with the JVM's own JIT and GC choices (not the demo's start-up-lean options); its clock,
+# like every router's, starts at the first routed record, so JVM start-up is not counted.
+JAVA_ROUTER_OPTIONS = ("-Xmx256m", "-XX:+ExitOnOutOfMemoryError")
 STOP_GRACE_S = 15.0
 
 
@@ -139,7 +144,7 @@ def start_router(
     *,
     properties: Sequence[str] = (),
 ) -> RouterProcess:
-    """Start `variant` (naive, pump or pump-remote) reading `topics.input` with a new consumer group.
+    """Start `variant` (naive, pump, pump-remote or java-router) reading `topics.input` with a new consumer group.
 
     `properties` (`--key=value`) are added to the pump's command line: settings other than the defaults.
     """
@@ -148,6 +153,9 @@ def start_router(
         command = [sys.executable, "-m", "bench.naive_router", "--bootstrap", bootstrap, "--input", topics.input]
         command += ["--even", topics.even, "--odd", topics.odd, "--group", group]
         _add(router, command, log_dir / f"{group}.log")
+        return router
+    if variant == "java-router":
+        _add(router, java_router_command(bootstrap, topics, group), log_dir / f"{group}.log")
         return router
     missing = pump_missing()
     if missing is not None:
@@ -172,6 +180,27 @@ def start_router(
         _add(router, pump, log_dir / f"{group}.log")
         return router
     raise ValueError(f"Unknown router variant {variant!r}: choose one of {', '.join(ROUTERS)}.")
+
+
+def java_router_command(bootstrap: str, topics: Topics, group: str) -> list[str]:
+    """stream-apps' `router` (Spring Cloud Stream, Kafka binder defaults) on the same topics and a new group."""
+    try:
+        build_stream_apps()
+    except StreamAppsError as exc:
+        raise RouterError(f"The java-router variant needs the Spring apps: {exc}") from None
+    app = {
+        FUNCTION: "router",
+        "spring.cloud.stream.bindings.input.destination": topics.input,
+        "spring.cloud.stream.bindings.input.group": group,
+        "spring.cloud.stream.kafka.bindings.input.consumer.startOffset": "earliest",
+        "router.destination-mappings.even": topics.even,
+        "router.destination-mappings.odd": topics.odd,
+        # Every record goes to a dynamic destination; naming the function's own output keeps the binder from
+        # creating a topic called `output` for it.
+        "spring.cloud.stream.bindings.output.destination": topics.even,
+        "spring.cloud.stream.kafka.binder.brokers": bootstrap,
+    }
+    return jvm_command([app], JAVA_ROUTER_OPTIONS)
 
 
 def _add(router: RouterProcess, command: list[str], log: Path) -> subprocess.Popen[bytes]:

@@ -1,16 +1,17 @@
 """The recipe's pipeline on a local broker: time || python-router || evenLogger: log || oddLogger: log.
 
-`make demo` runs it until Ctrl-C; tests/e2e drives the same `Pipeline` and reads what the loggers print.
+`make demo` runs it until Ctrl-C; tests/e2e drives the same `Pipeline` and reads what the loggers log.
 python-router gets exactly what SCDF would hand it for connect-config/polyglot-python-app-deployment.properties,
 in the entry-point style asked for (exec: arguments, shell: environment variables, boot: SPRING_APPLICATION_JSON).
-SCDF's real time-source-kafka and log-sink-kafka jars are used when Maven can fetch them; otherwise the Python
-stand-ins in scripts/scdf_standins.py, and the demo says so.
+The time source and both log sinks are the project's Spring Cloud Stream apps (stream-apps/, real Kafka binder),
+run as three application contexts in one JVM, each with the recipe's properties for its label.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -26,70 +27,52 @@ sys.path.insert(0, str(ROOT))
 
 from python_router.binding import EntryPointStyle, deployment_properties_for, scdf_launch  # noqa: E402
 from scripts.local_kafka import LocalKafka, _die_with_parent, free_port  # noqa: E402
+from scripts.stream_apps import FUNCTION, StreamAppsError, build, jvm_command  # noqa: E402
 
 DEPLOYMENT = ROOT / "connect-config" / "polyglot-python-app-deployment.properties"
-APPS_DIR = ROOT / ".apps"
-SCDF_APPS_VERSION = "5.0.1"  # Spring Boot 3, Java 17
-SCDF_APPS = {"time": "time-source-kafka", "log": "log-sink-kafka"}
-STANDINS = ROOT / "scripts" / "scdf_standins.py"
 ROUTER = ROOT / ".venv" / "bin" / "python-router"
+STREAM_NAME = "timeStampStream"
+LOGGERS = ("evenLogger", "oddLogger")
+SPRING = "time+loggers"  # the JVM hosting the time source and both log sinks
+# A log sink's line in Spring Boot's console format: "... <log.name> : <what it logged>".
+LOGGED = re.compile(r"\s(" + "|".join(LOGGERS) + r")\s+: (.*)$")
 
 
-def fetch_scdf_apps() -> tuple[dict[str, Path] | None, str]:
-    """SCDF's real app jars from Maven Central, or None and the reason they could not be had."""
-    if shutil.which("mvn") is None:
-        return None, "Maven is not on PATH"
-    APPS_DIR.mkdir(exist_ok=True)
-    jars: dict[str, Path] = {}
-    for kind, artifact in SCDF_APPS.items():
-        jar = APPS_DIR / f"{artifact}-{SCDF_APPS_VERSION}.jar"
-        if not jar.exists():
-            coordinates = f"org.springframework.cloud.stream.app:{artifact}:{SCDF_APPS_VERSION}:jar"
-            result = subprocess.run(
-                ["mvn", "-B", "-q", "dependency:copy", f"-Dartifact={coordinates}", f"-DoutputDirectory={APPS_DIR}"],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if result.returncode != 0 or not jar.exists():
-                return None, f"Maven could not fetch {coordinates} from Maven Central"
-        jars[kind] = jar
-    return jars, ""
+def spring_apps(bootstrap: str) -> list[dict[str, str]]:
+    """The properties of the loggers and the time source, as SCDF would deploy them for the recipe's labels."""
+    deployment = DEPLOYMENT.read_text()
+    brokers = {"spring.cloud.stream.kafka.binder.brokers": bootstrap}
+    # The loggers first: they listen from the latest offset, so they should be there before any output.
+    apps = [{**deployment_properties_for(label, deployment).app, **brokers, FUNCTION: "log", "log.name": label}
+            for label in LOGGERS]  # fmt: skip
+    return [*apps, {**deployment_properties_for("time", deployment).app, **brokers, FUNCTION: "time"}]
 
 
 @dataclass
 class Pipeline:
-    """The four apps of the recipe's stream on `broker`, each one's output tagged and kept."""
+    """The recipe's stream on `broker`: the Spring JVM (time, evenLogger, oddLogger) and python-router."""
 
     broker: LocalKafka
-    style: EntryPointStyle = "exec"
     echo: Callable[[str], None] | None = None
-    apps: tuple[dict[str, Path] | None, str] | None = None  # fetch_scdf_apps()'s answer, if already asked
     router_port: int = field(default_factory=free_port)
     lines: dict[str, list[str]] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
-    readers: list[threading.Thread] = field(default_factory=list)
-    apps_note: str = ""
+    readers: dict[str, threading.Thread] = field(default_factory=dict)
 
-    def start(self) -> None:
-        deployment = DEPLOYMENT.read_text()
-        brokers = {"spring.cloud.stream.kafka.binder.brokers": self.broker.bootstrap}
-        jars, reason = self.apps if self.apps is not None else fetch_scdf_apps()
-        if jars:
-            self.apps_note = f"using SCDF's time-source-kafka and log-sink-kafka {SCDF_APPS_VERSION} jars"
-        else:
-            self.apps_note = f"using the Python stand-ins for SCDF's time source and log sink ({reason})"
-        self._say(f"[demo] {self.apps_note}")
+    def start_spring_apps(self) -> None:
+        self._spawn(SPRING, jvm_command(spring_apps(self.broker.bootstrap)), None)
 
-        # What SCDF's deployer would hand python-router: the deployment properties in the entry-point style,
-        # the brokers in the platform's environment, and (local deployer) a random server.port.
-        router_props = dict(deployment_properties_for("python-router", deployment).app)
-        if self.style != "local":
+    def start_router(self, style: EntryPointStyle = "exec") -> None:
+        """python-router as SCDF's deployer starts it: the deployment properties in the entry-point style,
+        the brokers in the platform's environment, and (local deployer) a random server.port."""
+        self.router_port = free_port()
+        router_props = dict(deployment_properties_for("python-router", DEPLOYMENT.read_text()).app)
+        if style != "local":
             router_props["server.port"] = str(self.router_port)
         launch = scdf_launch(
-            self.style,
+            style,
             router_props,
-            stream_name="timeStampStream",
+            stream_name=STREAM_NAME,
             app_label="python-router",
             platform_environ={"SPRING_CLOUD_STREAM_KAFKA_BINDER_BROKERS": self.broker.bootstrap},
             server_port=self.router_port,
@@ -97,20 +80,10 @@ class Pipeline:
         environ = {k: v for k, v in os.environ.items() if not k.startswith(("SPRING_", "SERVER_"))}
         environ.update(launch.environ, PYTHONUNBUFFERED="1")
         self._spawn("python-router", [str(ROUTER), *launch.argv], environ)
-        for label in ("evenLogger", "oddLogger"):
-            props = {**deployment_properties_for(label, deployment).app, **brokers, "log.name": label}
-            self._spawn(label, self._app_command(jars, "log", props), None)
-        time_props = {**deployment_properties_for("time", deployment).app, **brokers}
-        self._spawn("time", self._app_command(jars, "time", time_props), None)
 
-    def _app_command(self, jars: dict[str, Path] | None, kind: str, props: dict[str, str]) -> list[str]:
-        args = [f"--{k}={v}" for k, v in props.items()]
-        if jars:
-            extra = ["--server.port=0"]
-            if kind == "log":
-                extra.append(f"--log.consumer.name={props['log.name']}")
-            return ["java", "-Xmx256m", "-jar", str(jars[kind]), *args, *extra]
-        return [sys.executable, str(STANDINS), kind, *args]
+    def routed(self, since: int = 0) -> list[tuple[str, str]]:
+        """(logger, what it logged) for each line a log sink printed, from line `since` of the JVM's output."""
+        return [(m.group(1), m.group(2)) for line in self.lines[SPRING][since:] if (m := LOGGED.search(line))]
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str] | None) -> None:
         process = subprocess.Popen(
@@ -130,43 +103,41 @@ class Pipeline:
         self.lines[name] = []
         reader = threading.Thread(target=self._pump_output, args=(name, process), daemon=True)
         reader.start()
-        self.readers.append(reader)
+        self.readers[name] = reader
 
     def _pump_output(self, name: str, process: subprocess.Popen[str]) -> None:
         assert process.stdout is not None
         for line in process.stdout:
-            self.lines[name].append(line.rstrip("\n"))
-            self._say(f"[{name}] {line.rstrip()}")
+            line = line.rstrip("\n")
+            self.lines[name].append(line)
+            if self.echo is not None:
+                logged = LOGGED.search(line) if name == SPRING else None
+                self.echo(f"[{logged.group(1) if logged else name}] {line.rstrip()}")
 
-    def _say(self, line: str) -> None:
-        if self.echo is not None:
-            self.echo(line)
-
-    def stop(self, grace: float = 20.0) -> None:
-        """SIGTERM every app (the source first), then SIGKILL what is still there after `grace` seconds."""
-        for name in ("time", "python-router", "evenLogger", "oddLogger"):
-            process = self.processes.get(name)
-            if process is not None and process.poll() is None:
+    def stop(self, *names: str, grace: float = 20.0) -> None:
+        """SIGTERM the named apps (default: all), then SIGKILL what is still there after `grace` seconds."""
+        stopping = {n: p for n, p in self.processes.items() if n in names or not names}
+        for process in stopping.values():
+            if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + grace
-        for process in self.processes.values():
+        for name, process in stopping.items():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        for reader in self.readers:
-            reader.join(timeout=5)
-        for process in self.processes.values():
+            self.readers[name].join(timeout=5)  # it reads to the end of the output, then returns
             if process.stdout is not None:
                 process.stdout.close()
 
 
 @contextlib.contextmanager
-def running_pipeline(broker: LocalKafka, **options: object) -> Iterator[Pipeline]:
-    pipeline = Pipeline(broker, **options)  # type: ignore[arg-type]
+def running_pipeline(broker: LocalKafka, echo: Callable[[str], None] | None = None) -> Iterator[Pipeline]:
+    """A Pipeline whose Spring JVM is started; python-router is started by the caller (`start_router`)."""
+    pipeline = Pipeline(broker, echo=echo)
     try:
-        pipeline.start()
+        pipeline.start_spring_apps()
         yield pipeline
     finally:
         pipeline.stop()
@@ -177,7 +148,7 @@ def main() -> int:
     first_routed: list[float] = []
 
     def echo(line: str) -> None:
-        if not first_routed and "timestamp:" in line and line.startswith(("[evenLogger]", "[oddLogger]")):
+        if not first_routed and line.startswith(tuple(f"[{label}]" for label in LOGGERS)):
             first_routed.append(time.monotonic() - started)
             print(f"[demo] first routed line {first_routed[0]:.1f}s after `make demo` started", flush=True)
         print(line, flush=True)
@@ -186,26 +157,29 @@ def main() -> int:
     shutil.rmtree(state_dir, ignore_errors=True)  # a fresh broker each time: no group or topic of an old run
     broker = LocalKafka(state_dir=state_dir, port=free_port(), die_with_parent=True)
     print("[demo] starting Apache Kafka (KRaft, one node) on loopback ...", flush=True)
-    apps: list[tuple[dict[str, Path] | None, str]] = []
-    fetching = threading.Thread(target=lambda: apps.append(fetch_scdf_apps()), daemon=True)
-    fetching.start()  # Maven asks for SCDF's jars while the broker starts
-    broker.start()
-    fetching.join()
-    print(
-        f"[demo] Kafka ready at {broker.bootstrap}; starting time || python-router || evenLogger || oddLogger",
-        flush=True,
-    )
-    print("[demo] press Ctrl-C to stop everything", flush=True)
+    built: list[StreamAppsError | Path] = []
+    building = threading.Thread(target=lambda: built.append(_build_or_error()), daemon=True)
+    building.start()  # Maven checks (or builds) the Spring apps while the broker starts
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        with running_pipeline(broker, echo=echo, apps=apps[0]) as pipeline:
+        broker.start()
+        building.join()
+        if isinstance(built[0], StreamAppsError):
+            print(f"[demo] {built[0]}", flush=True)
+            return 1
+        print(f"[demo] Kafka ready at {broker.bootstrap}; starting {STREAM_NAME}:", flush=True)
+        print("[demo]   time || python-router || evenLogger: log || oddLogger: log", flush=True)
+        print(f"[demo] time, evenLogger and oddLogger: one JVM running {built[0].relative_to(ROOT)}", flush=True)
+        print("[demo] press Ctrl-C to stop everything", flush=True)
+        with running_pipeline(broker, echo=echo) as pipeline:
+            pipeline.start_router()
             print(
                 f"[demo] python-router's actuator: http://127.0.0.1:{pipeline.router_port}/actuator/health", flush=True
             )
             while not stop.is_set():
-                if any(p.poll() is not None for p in pipeline.processes.values()):
-                    dead = [n for n, p in pipeline.processes.items() if p.poll() is not None]
+                dead = [n for n, p in pipeline.processes.items() if p.poll() is not None]
+                if dead:
                     print(f"[demo] {', '.join(dead)} stopped; stopping the rest", flush=True)
                     return 1
                 stop.wait(0.5)
@@ -216,6 +190,13 @@ def main() -> int:
         broker.stop()
         print("[demo] stopped; no process left behind", flush=True)
     return 0
+
+
+def _build_or_error() -> StreamAppsError | Path:
+    try:
+        return build()
+    except StreamAppsError as exc:
+        return exc
 
 
 if __name__ == "__main__":

@@ -55,12 +55,13 @@ def kafka_version() -> str:
     return match.group(1)
 
 
-def _java_major() -> int:
+def java_major(needed_by: str = "to run the Kafka broker") -> int:
+    """The major version of the `java` on PATH; BrokerError saying what needs it when there is none."""
     java = shutil.which("java")
     if java is None:
         raise BrokerError(
-            "Java 17 or newer is needed to run the Kafka broker and was not found on PATH: "
-            "install it (Debian: apt-get install openjdk-17-jre-headless)."
+            f"Java 17 or newer is needed {needed_by} and was not found on PATH: "
+            "install it (Debian: apt-get install openjdk-17-jdk-headless)."
         )
     out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr
     match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
@@ -72,7 +73,7 @@ def _java_major() -> int:
 
 def fetch_jars() -> Path:
     """Resolve the broker, kafka-tools and a logging backend into kafka-broker/libs/ with Maven, once per pom change."""
-    major = _java_major()
+    major = java_major()
     if major < 17:
         raise BrokerError(
             f"Java {major} was found but Kafka {kafka_version()} needs Java 17 or newer: "

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from scripts.local_kafka import DEFAULT_SCRAM_USERS, BrokerError, LocalKafka, free_port
+from scripts.stream_apps import StreamAppsError, build
 
 # The secured broker's users: the scripts' throwaway one, and one whose password is distinctive enough to
 # search every log line and HTTP answer for (tests/security).
@@ -63,6 +64,16 @@ def secured_kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def stream_apps_jar() -> Path:
+    """The jar of the project's Spring Cloud Stream apps (stream-apps/), built by Maven when its sources changed.
+    Without Java 17 or Maven, or when Maven cannot build it, the test fails with the reason."""
+    try:
+        return build()
+    except StreamAppsError as exc:
+        pytest.fail(f"The Spring apps could not be built, so this test cannot run: {exc}", pytrace=False)
 
 
 @pytest.fixture

@@ -14,18 +14,20 @@ pytestmark = [pytest.mark.kafka, pytest.mark.timeout(120)]
 
 
 def test_a_tiny_run_writes_the_table_the_json_and_the_chart(
-    bootstrap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    bootstrap: str, stream_apps_jar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    arguments = ["--bootstrap", bootstrap, "--payloads", "recipe", "--variants", "naive,pump,kp-consume"]
+    arguments = ["--bootstrap", bootstrap, "--payloads", "recipe", "--variants", "naive,pump,java-router,kp-consume"]
     arguments += ["--records", "3000", "--runs", "1", "--no-latency", "--no-profile", "--results-dir", str(tmp_path)]
     assert main(arguments) == 0, capsys.readouterr().out
     (report_file,) = tmp_path.glob("bench-*.json")
     report = json.loads(report_file.read_text())
-    for variant in ("naive", "pump", "kp-consume"):
+    for variant in ("naive", "pump", "java-router", "kp-consume"):
         assert report["throughput"]["recipe"][variant]["records_per_s"] > 0, variant
     assert report["throughput"]["recipe"]["pump"]["peak_rss_mib"] > 0
+    assert report["throughput"]["recipe"]["java-router"]["peak_rss_mib"] > 0
     assert report_file.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
-    assert "naive (recipe loop)" in capsys.readouterr().out
+    table = capsys.readouterr().out
+    assert "naive (recipe loop)" in table and "java-router (Spring Cloud Stream)" in table
 
 
 def test_latency_of_the_naive_loop_at_a_low_rate(bootstrap: str, tmp_path: Path) -> None:

@@ -1,52 +1,82 @@
 """The recipe's whole pipeline, time || python-router || evenLogger: log || oddLogger: log, on the real broker.
 
-python-router is started exactly as SCDF's deployers start it for the recipe's deployment properties, in each
-entry-point style. The time source and log sinks are SCDF's own jars when Maven Central serves them, else the
-Python stand-ins (the test output says which: `-rP` shows it).
+The time source and the two log sinks are the project's Spring Cloud Stream apps (stream-apps/, Spring's Kafka
+binder), in one JVM started once for this module. python-router is started after it, once per SCDF entry-point
+style, exactly as SCDF's deployers start it for the recipe's deployment properties; each run resumes from the
+offsets the one before committed.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from python_router.binding import EntryPointStyle
-from scripts.demo import running_pipeline
+from scripts.demo import SPRING, Pipeline, running_pipeline
 from scripts.local_kafka import LocalKafka
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
 
-LOGGED = re.compile(r"log-sink\s*: (Even|Odd) timestamp: ?(\d\d/\d\d/\d\d \d\d:\d\d:(\d\d))$")
+TEXT = re.compile(r"^(Even|Odd) timestamp: ?(\d\d/\d\d/\d\d \d\d:\d\d:(\d\d))$")
 WANTED_EACH = 5
+SPRING_START_S = 90
 DEADLINE_S = 90
 
 
-def routed(lines: list[str]) -> list[tuple[str, str, int]]:
-    """(kind, timestamp, seconds) for each routed line a logger printed."""
-    return [(m.group(1), m.group(2), int(m.group(3))) for line in lines if (m := LOGGED.search(line))]
+@pytest.fixture(scope="module")
+def pipeline(kafka_broker: LocalKafka, stream_apps_jar: Path) -> Iterator[Pipeline]:
+    with running_pipeline(kafka_broker) as pipeline:
+        deadline = time.monotonic() + SPRING_START_S
+        # Both loggers and the time source log "Running ..." once their context has started.
+        while sum("StreamApps" in line and ": Running " in line for line in pipeline.lines[SPRING]) < 3:
+            spring = pipeline.processes[SPRING]
+            assert spring.poll() is None, "the Spring apps exited while starting:\n" + "\n".join(
+                pipeline.lines[SPRING][-30:]
+            )
+            assert time.monotonic() < deadline, f"the Spring apps did not start in {SPRING_START_S}s:\n" + "\n".join(
+                pipeline.lines[SPRING][-30:]
+            )
+            time.sleep(0.5)
+        yield pipeline
+
+
+def routed(pipeline: Pipeline, since: int) -> dict[str, list[tuple[str, str, int]]]:
+    """Per logger: (kind, timestamp, seconds) for each routed line it logged from line `since` on."""
+    found: dict[str, list[tuple[str, str, int]]] = {"evenLogger": [], "oddLogger": []}
+    for logger, text in pipeline.routed(since):
+        match = TEXT.match(text)
+        assert match, f"{logger} logged {text!r}, not the recipe's text"
+        found[logger].append((match.group(1), match.group(2), int(match.group(3))))
+    return found
 
 
 @pytest.mark.parametrize("style", ["exec", "shell", "boot", "local"])
-def test_even_and_odd_loggers_print_only_their_timestamps(kafka_broker: LocalKafka, style: EntryPointStyle) -> None:
-    with running_pipeline(kafka_broker, style=style) as pipeline:
-        print(pipeline.apps_note)
+def test_even_and_odd_loggers_print_only_their_timestamps(pipeline: Pipeline, style: EntryPointStyle) -> None:
+    since = len(pipeline.lines[SPRING])
+    pipeline.start_router(style)
+    try:
         deadline = time.monotonic() + DEADLINE_S
         while time.monotonic() < deadline:
-            even, odd = routed(pipeline.lines["evenLogger"]), routed(pipeline.lines["oddLogger"])
-            if len(even) >= WANTED_EACH and len(odd) >= WANTED_EACH:
+            logged = routed(pipeline, since)
+            if len(logged["evenLogger"]) >= WANTED_EACH and len(logged["oddLogger"]) >= WANTED_EACH:
                 break
             dead = {name: p.returncode for name, p in pipeline.processes.items() if p.poll() is not None}
             assert not dead, f"apps exited early {dead}; python-router said:\n" + "\n".join(
                 pipeline.lines["python-router"][-20:]
             )
             time.sleep(0.5)
-        router_log = "\n".join(pipeline.lines["python-router"][-20:])
+    finally:
+        pipeline.stop("python-router")
+    router_log = "\n".join(pipeline.lines["python-router"][-20:])
+    even, odd = logged["evenLogger"], logged["oddLogger"]
     assert len(even) >= WANTED_EACH and len(odd) >= WANTED_EACH, f"too few routed lines in {DEADLINE_S}s:\n{router_log}"
     assert all(kind == "Even" and seconds % 2 == 0 for kind, _, seconds in even), even
     assert all(kind == "Odd" and seconds % 2 == 1 for kind, _, seconds in odd), odd
-    # Every second the source produced while both loggers listened is logged once, by one of them.
+    # Each timestamp is logged once, by one logger: also the ones this run resumed from the last one's offsets.
     seen = sorted(stamp for _, stamp, _ in even + odd)
     assert len(seen) == len(set(seen)), "a timestamp was logged twice"
     # python-router drained and stopped on the one SIGTERM it got.
