@@ -10,6 +10,7 @@ PumpError
 ├── Fenced                 a newer instance with this one's identity took its place: this one stops (exit 1)
 └── Unavailable            something the loop needs is away; retried with backoff, never escapes run()
     ├── BrokerUnavailable      Kafka did not acknowledge, commit or answer in time
+    │   └── RefusedInTransaction  the broker refused records of a transaction: it fails as a whole
     └── ClassifierUnavailable  the sidecar's /route/batch did not answer (remote mode)
 """
 
@@ -111,3 +112,13 @@ class BrokerUnavailable(Unavailable):
 
 class ClassifierUnavailable(Unavailable):
     """The remote classifier (the sidecar's POST /route/batch) cannot be reached or is not ready."""
+
+
+class RefusedInTransaction(BrokerUnavailable):
+    """The broker refused records of a transaction for what they are (too large, invalid): the transaction
+    cannot commit, so it is aborted and the batch done again with those records failed (stage
+    KAFKA_PRODUCE). `refused`: the (tag, why) of each, as Producer.flush() reports them."""
+
+    def __init__(self, refused: list[tuple[int, RecordRefused]]) -> None:
+        self.refused = refused
+        super().__init__(f"Kafka refused {len(refused)} record(s) of the transaction: {refused[0][1]}")

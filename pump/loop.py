@@ -18,7 +18,7 @@ from .classifier import Classifier
 from .clients import KafkaClients, Partition, kafka_clients
 from .config import PumpConfig
 from .delivery import BatchDelivery, ErrorHandling
-from .errors import BrokerUnavailable, ClassifierUnavailable, RecordFailed, Unavailable
+from .errors import BrokerUnavailable, ClassifierUnavailable, RecordFailed, RefusedInTransaction, Unavailable
 from .health import PumpHealth
 from .metrics import PumpMetrics
 from .offsets import Offsets
@@ -70,7 +70,7 @@ class Pump:
         self._offsets = Offsets(self._health, self._metrics, clock)
         self._delivery = BatchDelivery(errors, config, self._health, self._metrics)
         self._batch_commit: BatchCommit = (
-            ExactlyOnce(self._offsets, self._metrics, config.ack_timeout_s, clock)
+            ExactlyOnce(self._offsets, self._metrics, errors, config.ack_timeout_s, clock)
             if config.exactly_once
             else AtLeastOnce(self._offsets)
         )
@@ -105,8 +105,8 @@ class Pump:
         batch = self._poll(connection)
         if batch:
             started = self._clock()
-            outcomes = classify_with_retries(self._classifier, batch, self._errors, self._stop.wait, self._clock)
-            self._batch_commit.begin(connection, batch)
+            classified = classify_with_retries(self._classifier, batch, self._errors, self._stop.wait, self._clock)
+            outcomes = self._batch_commit.begin(connection, batch, classified)
             stop = self._delivery.deliver(
                 connection.producer, batch, outcomes, self._stop.time_left(self.config.ack_timeout_s)
             )
@@ -137,13 +137,15 @@ class Pump:
 
     def _retry_later(self, why: Unavailable, connection: Connection) -> None:
         """Rewind what is not acknowledged, report the outage (once), and back off before the next turn."""
+        self._offsets.rewind(connection.consumer, self._batch_commit.abort(connection, self._in_hand, why))
+        self._in_hand = ()
+        if isinstance(why, RefusedInTransaction):
+            return  # no outage: the batch again at once, its refused records failed (pump/transactions.py)
         self._metrics.retries.labels("classifier" if isinstance(why, ClassifierUnavailable) else "broker").inc()
         if isinstance(why, BrokerUnavailable):
             self._health.broker_failed(str(why))
         if self._outage.cause is None and self._outage.begin(str(why)):
             log.warning("%s. Retrying, committing nothing new until it succeeds.", why)
-        self._offsets.rewind(connection.consumer, self._batch_commit.abort(connection, self._in_hand))
-        self._in_hand = ()
         # The loop is alive and retrying: that is progress for liveness (a restart would not bring the
         # broker back); readiness and the kafka component say what is wrong.
         self._health.progress()

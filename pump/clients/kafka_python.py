@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
@@ -25,6 +25,7 @@ from kafka.errors import (
     MessageSizeTooLargeError,
     ProducerFencedError,
     RebalanceInProgressError,
+    UnknownError,
     UnknownMemberIdError,
 )
 from kafka.partitioner.sticky import StickyPartitioner
@@ -34,7 +35,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from transforms.record import Record, make_record
 
 from ..broker_trouble import BrokerTrouble
-from ..errors import FENCED_ADVICE, BrokerUnavailable, Fenced, GroupMovedOn, RecordRefused
+from ..errors import FENCED_ADVICE, BrokerUnavailable, Fenced, GroupMovedOn, RecordRefused, RefusedInTransaction
 from . import Batch, Consumer, Partition, Positions, RebalanceListener, TopicSpec
 
 log = logging.getLogger("pump")
@@ -111,16 +112,7 @@ class KafkaPython:
             return KafkaPythonAdmin(KafkaAdminClient(**configs))
 
     def transactional_producer(self, configs: Mapping[str, Any]) -> KafkaPythonTransactionalProducer:
-        settings = {"partitioner": StickyPartitioner(), **configs, "value_serializer": NullableValue()}
-        with _broker_away():
-            producer = KafkaProducer(**settings)
-        try:
-            with _fenced(configs), _broker_away():
-                producer.init_transactions()  # fences the older producer with this id, aborts its transaction
-        except BaseException:
-            producer.close(timeout=0)
-            raise
-        return KafkaPythonTransactionalProducer(producer, configs)
+        return KafkaPythonTransactionalProducer(_transactional_producer(configs), configs)
 
     def trouble(self, brokers: str, configs: Mapping[str, Any]) -> BrokerTrouble:
         return BrokerTrouble(brokers, configs)
@@ -254,40 +246,97 @@ class KafkaPythonProducer:
         except (*_RECORD_REFUSALS, ValueError, TypeError) as why:
             future = why
         except KafkaError as why:  # a transaction in error: the loop aborts it and retries the batch
-            raise BrokerUnavailable(f"Kafka did not take a record for topic {topic}: {why}") from why
+            self._not_taken(topic, why)
+            return
         self._sent.append((tag, topic, future))
 
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
         sent, self._sent = self._sent, []
+        self._wait_for_acknowledgements(timeout_s)
+        refused, failed = _settle(sent)
+        if failed is not None:
+            self._raise_failed(*failed)
+        return refused
+
+    def _wait_for_acknowledgements(self, timeout_s: float) -> None:
         try:
             self._producer.flush(timeout=timeout_s)
         except KafkaTimeoutError as why:
             raise BrokerUnavailable(f"Kafka did not acknowledge the batch within {timeout_s:.0f}s ({why})") from why
-        refused: list[tuple[int, RecordRefused]] = []
-        for tag, topic, future in sent:
-            error = future if isinstance(future, Exception) else future.exception if future.failed() else None
-            if error is None:
-                continue
-            if isinstance(error, _FENCED):
-                with _fenced(self._configs):
-                    raise error
-            if not isinstance(error, (*_RECORD_REFUSALS, ValueError, TypeError)):
-                raise BrokerUnavailable(f"Kafka did not acknowledge a record for topic {topic}: {error}")
-            kind = f"{type(error).__module__}.{type(error).__qualname__}"
-            refused.append((tag, RecordRefused(str(error), error_class=kind, producer_class=_PRODUCER_CLASS)))
-        return refused
+        except UnknownError as why:  # kafka-python 3.0's "Future not done", seen after a failed transaction
+            raise BrokerUnavailable(f"Kafka did not acknowledge the batch ({why})") from why
+
+    def _raise_failed(self, topic: str, error: BaseException) -> NoReturn:
+        if isinstance(error, _FENCED):
+            with _fenced(self._configs):
+                raise error
+        raise BrokerUnavailable(f"Kafka did not acknowledge a record for topic {topic}: {error}")
+
+    def _not_taken(self, topic: str, why: KafkaError) -> None:
+        """send() failed for a reason of the producer's, not the record's."""
+        raise BrokerUnavailable(f"Kafka did not take a record for topic {topic}: {why}") from why
 
     def close(self, timeout_s: float) -> None:
         self._producer.close(timeout=timeout_s)
+
+
+def _transactional_producer(configs: Mapping[str, Any]) -> KafkaProducer:
+    """A KafkaProducer with `configs`' transactional_id, its transactions initialised: this fences the older
+    producer with the same id, and aborts its open transaction."""
+    settings = {"partitioner": StickyPartitioner(), **configs, "value_serializer": NullableValue()}
+    with _broker_away():
+        producer = KafkaProducer(**settings)
+    try:
+        with _fenced(configs), _broker_away():
+            producer.init_transactions()
+    except BaseException:
+        producer.close(timeout=0)
+        raise
+    return producer
 
 
 class KafkaPythonTransactionalProducer(KafkaPythonProducer):
     """The seam's TransactionalProducer on kafka-python. Its transaction calls wait without a timeout of their
     own (kafka-python 3.0 has none): they return when the broker answers; the shutdown watchdog bounds them."""
 
+    _doomed = False  # the broker refused a record since the last flush
+    _refused = False  # ... since the transaction began
+
     def begin(self) -> None:
+        self._refused = False
         with _fenced(self._configs):
             self._producer.begin_transaction()
+
+    def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
+        """As the Producer's, except that a record the broker refused fails the whole transaction: raises
+        RefusedInTransaction naming those records (one the client refused at send() never reached it)."""
+        sent, self._sent = self._sent, []
+        doomed, self._doomed = self._doomed, False
+        unacknowledged: BrokerUnavailable | None = None
+        try:
+            self._wait_for_acknowledgements(timeout_s)
+        except BrokerUnavailable as why:  # a refusal can cut the wait short: name it first
+            unacknowledged = why
+        refused, failed = _settle(sent)
+        before_sending = {tag for tag, _, future in sent if isinstance(future, Exception)}
+        by_broker = [(tag, why) for tag, why in refused if tag not in before_sending]
+        if by_broker:
+            self._refused = True
+            raise RefusedInTransaction(by_broker)
+        if unacknowledged is not None:
+            raise unacknowledged
+        if failed is not None:
+            self._raise_failed(*failed)
+        if doomed:
+            raise BrokerUnavailable("Kafka refused a record of the transaction without naming it")
+        return refused
+
+    def _not_taken(self, topic: str, why: KafkaError) -> None:
+        # Once the broker refused one record, every later send of the transaction fails: flush() names it.
+        if any(isinstance(cause, _RECORD_REFUSALS) for cause in why.args):
+            self._doomed = self._refused = True
+            return
+        super()._not_taken(topic, why)
 
     def commit(self, positions: Positions, consumer: Consumer, timeout_s: float) -> None:
         if not isinstance(consumer, KafkaPythonConsumer):
@@ -304,11 +353,42 @@ class KafkaPythonTransactionalProducer(KafkaPythonProducer):
             raise BrokerUnavailable(f"Kafka did not commit the transaction: {type(why).__name__}: {why}") from why
 
     def abort(self, timeout_s: float) -> None:
+        if self._refused:
+            # kafka-python 3.0 cannot go on after the broker refused a record of a transaction (its next
+            # sends to that partition fail out of sequence, then its state machine sticks): start afresh.
+            self._renew()
+            return
         try:
             with _fenced(self._configs):
                 self._producer.abort_transaction()
-        except KafkaError as why:
-            raise BrokerUnavailable(f"Kafka did not abort the transaction: {type(why).__name__}: {why}") from why
+        except KafkaTimeoutError as why:
+            raise BrokerUnavailable(f"Kafka did not abort the transaction: {why}") from why
+        except KafkaError as why:  # its transaction state is broken: a new producer aborts the transaction
+            log.warning("Could not abort the transaction (%s): starting a new producer with the same id.", why)
+            self._renew()
+
+    def _renew(self) -> None:
+        """A new KafkaProducer with the same transactional.id: its start aborts the open transaction."""
+        self._producer.close(timeout=0)
+        self._sent, self._doomed, self._refused = [], False, False
+        self._producer = _transactional_producer(self._configs)
+
+
+def _settle(sent: list[tuple[int, str, Any]]) -> tuple[list[tuple[int, RecordRefused]], tuple[str, Exception] | None]:
+    """After a flush: the (tag, why) of the records refused for what they are, and the (topic, error) of the
+    first that failed otherwise."""
+    refused: list[tuple[int, RecordRefused]] = []
+    failed: tuple[str, Exception] | None = None
+    for tag, topic, future in sent:
+        error = future if isinstance(future, Exception) else future.exception if future.failed() else None
+        if error is None:
+            continue
+        if isinstance(error, (*_RECORD_REFUSALS, ValueError, TypeError)):
+            kind = f"{type(error).__module__}.{type(error).__qualname__}"
+            refused.append((tag, RecordRefused(str(error), error_class=kind, producer_class=_PRODUCER_CLASS)))
+        elif failed is None:
+            failed = (topic, error)
+    return refused, failed
 
 
 class KafkaPythonAdmin:

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from kafka import KafkaAdminClient, KafkaProducer
 
 from scripts.local_kafka import LocalKafka
 from tests.pump.kafka_tools import (
@@ -156,3 +157,47 @@ def test_a_zombie_is_fenced_writes_nothing_visible_and_exits_saying_so(
     wait_until_consumed(bootstrap, topics.group, topics.input, timeout=120, pump=new)
     assert new.stop() == 0
     report("exactly-once, zombie fenced", assert_exactly_once(bootstrap, topics, 20_000), record_property)
+
+
+def test_exactly_once_an_output_the_broker_refuses_is_dead_lettered_once_in_a_new_transaction(
+    bootstrap: str, pumps: Callable[..., PumpProcess]
+) -> None:
+    topics = Topics.fresh("eos-refused")
+    create_topic(bootstrap, topics.input)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:  # the even topic takes batches of at most 1,000 bytes: an output with a 2,000-byte header is refused
+        admin.create_topics(
+            {topics.even: {"num_partitions": 1, "replication_factor": 1, "configs": {"max.message.bytes": "1000"}}}
+        )
+    finally:
+        admin.close()
+    count, big = 400, range(0, 400, 100)  # four even records carry the big header to their outputs
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20)
+    try:
+        for i in range(count):
+            producer.send(
+                topics.input, key=b"k", value=timestamp(i), headers=[("big", b"x" * 2000)] if i in big else []
+            )
+        producer.flush()
+    finally:
+        producer.close()
+    pump = pumps(topics, *_eos(topics, "0"))
+    wait_until_consumed(bootstrap, topics.group, topics.input, timeout=120, pump=pump)
+    assert pump.stop() == 0
+    # Each input's result exactly once: its output, or its dead letter. The broker refuses a whole producer
+    # batch, so small even outputs that shared one with a big one are dead-lettered with it (as at-least-once).
+    routed = collections.Counter(
+        r.value for t in (topics.even, topics.odd) for r in read_all(bootstrap, t, committed_only=True)
+    )
+    dead = read_all(bootstrap, topics.dlq, committed_only=True)
+    dead_lettered = collections.Counter(r.value for r in dead)
+    for i in range(count):
+        assert routed[expected(i)] + dead_lettered[timestamp(i)] == 1, (
+            i,
+            routed[expected(i)],
+            dead_lettered[timestamp(i)],
+        )
+    assert sum(routed.values()) + sum(dead_lettered.values()) == count
+    assert all(dead_lettered[timestamp(i)] == 1 for i in big)
+    assert all(dead_lettered[timestamp(i)] == 0 for i in range(1, count, 2))  # odd outputs are never refused
+    assert {dict(r.headers)["__connect.errors.stage"] for r in dead} == {b"KAFKA_PRODUCE"}
