@@ -4,6 +4,7 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY transforms/ transforms/
+COPY spring_properties/ spring_properties/
 COPY sidecar/ sidecar/
 COPY pump/ pump/
 COPY python_router/ python_router/

@@ -15,12 +15,14 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
 from kafka.errors import InvalidReceiveError, SaslAuthenticationFailedError, UnsupportedSaslMechanismError
 
-MASK: Final = "******"
+from spring_properties import MASK
+from spring_properties.binder_names import BROKERS
+
 # When Kafka refused us (credentials, certificate, protocol), re-creating the clients sooner cannot help:
 # the pump waits this long between attempts instead of its usual backoff (a bound on the broker's load and
 # on the log: about 7 connection attempts per 40 s, see docs/security.md).
@@ -28,6 +30,8 @@ REFUSED_RETRY_S: Final = 30.0
 # kafka-python's repeated connection errors: each distinct line at most once per window.
 REPEAT_WINDOW_S: Final = 30.0
 _PROBE_TIMEOUT_S: Final = 3.0
+# kafka.cluster's record when a topic a client uses is not in the metadata (kafka-python 3.0.12).
+_TOPIC_NOT_FOUND: Final = "Topic %s not found in cluster metadata"
 
 Cause = Literal[
     "authentication",
@@ -50,6 +54,8 @@ class Diagnosis:
     cause: Cause
     reason: str
     refused: bool = True
+    # When it was last seen (the watcher's clock): health counts it only if newer than the broker's last answer.
+    seen_at: float = field(default=0.0, compare=False)
 
 
 class BrokerTrouble(logging.Filter):
@@ -64,8 +70,9 @@ class BrokerTrouble(logging.Filter):
     >>> trouble.explain()   # after a failed bootstrap: a Diagnosis, or None when nothing is known
     """
 
-    def __init__(self, brokers: str, client: Mapping[str, Any]) -> None:
+    def __init__(self, brokers: str, client: Mapping[str, Any], clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
+        self._clock = clock
         self.brokers = brokers
         self.protocol = str(client.get("security_protocol", "PLAINTEXT"))
         self.mechanism = client.get("sasl_mechanism")
@@ -74,6 +81,7 @@ class BrokerTrouble(logging.Filter):
         # kafka-python logs its whole configuration at DEBUG, passwords included, and PLAIN's auth bytes.
         self._passwords = tuple(str(p) for p in (client.get("sasl_plain_password"), client.get("ssl_password")) if p)
         self._diagnosis: Diagnosis | None = None
+        self._missing_topics: dict[str, float] = {}  # topic -> when kafka-python last found it missing
         self._hung_up = False  # something answered, then closed the connection without saying why
         self._lock = threading.Lock()  # each kafka-python client's IO thread runs the filter
         self._loggers: list[logging.Logger] = []
@@ -84,6 +92,10 @@ class BrokerTrouble(logging.Filter):
         if self._passwords:
             self._mask_passwords(record)
         if record.levelno < logging.WARNING:
+            return True
+        if record.msg == _TOPIC_NOT_FOUND and isinstance(record.args, tuple) and record.args:
+            with self._lock:
+                self._missing_topics[str(record.args[0])] = self._clock()
             return True
         args = record.args if isinstance(record.args, tuple) else ()
         for arg in args:
@@ -117,13 +129,13 @@ class BrokerTrouble(logging.Filter):
             # mostly on a busy machine). A guess: it replaces "unreachable" (the broker is there now) but
             # never what a broker said.
             if during_sasl and (self._diagnosis is None or not self._diagnosis.refused):
-                self._diagnosis = self._closed_during_sasl()
+                self._diagnosis = replace(self._closed_during_sasl(), seen_at=self._clock())
             return
         assert isinstance(found, Diagnosis)
         # An unconfirmed guess never replaces what the broker itself said.
         if found.cause == "tls-handshake" and self._diagnosis is not None and self._diagnosis.refused:
             return
-        self._diagnosis = found
+        self._diagnosis = replace(found, seen_at=self._clock())
 
     def classify(self, error: BaseException) -> Diagnosis | Literal["hung-up"] | None:
         """The Diagnosis an exception from kafka-python's connection setup points to; "hung-up" when the peer
@@ -161,14 +173,13 @@ class BrokerTrouble(logging.Filter):
         if "ECONNREFUSED" in text or "Connection refused" in text:
             return Diagnosis(
                 "unreachable",
-                f"Nothing listens at {self.brokers} (connection refused): check "
-                "spring.cloud.stream.kafka.binder.brokers, and that the broker is up",
+                f"Nothing listens at {self.brokers} (connection refused): check {BROKERS}, and that the broker is up",
                 refused=False,
             )
         if "DNS Resolution failure" in text:
             return Diagnosis(
                 "unreachable",
-                f"The host in {self.brokers} cannot be resolved (DNS): check spring.cloud.stream.kafka.binder.brokers",
+                f"The host in {self.brokers} cannot be resolved (DNS): check {BROKERS}",
                 refused=False,
             )
         if "socket disconnected" in text or "Connection reset" in text:
@@ -181,7 +192,7 @@ class BrokerTrouble(logging.Filter):
             return Diagnosis(
                 "tls-hostname",
                 f"The TLS certificate of {at} does not name the host connected to ({said}): list the brokers in "
-                "spring.cloud.stream.kafka.binder.brokers by a name the certificate holds, or set "
+                f"{BROKERS} by a name the certificate holds, or set "
                 "ssl.endpoint.identification.algorithm to empty to skip the host-name check (not recommended)",
             )
         if "CERTIFICATE_VERIFY_FAILED" in said:
@@ -243,20 +254,28 @@ class BrokerTrouble(logging.Filter):
             return found
         if found is None and self._hung_up and self.protocol in ("PLAINTEXT", "SASL_PLAINTEXT"):
             if speaks_tls(*address):
-                self._diagnosis = self._plaintext_to_tls()
+                self._diagnosis = replace(self._plaintext_to_tls(), seen_at=self._clock())
         elif found is not None and found.cause == "tls-handshake" and speaks_plaintext_kafka(*address):
             self._diagnosis = Diagnosis(
                 "protocol-mismatch",
                 f"The listener at {self.brokers} speaks plaintext Kafka (PLAINTEXT or SASL_PLAINTEXT) but "
                 f"security.protocol is {self.protocol}: use the broker's TLS listener, or set security.protocol "
                 "to PLAINTEXT or SASL_PLAINTEXT",
+                seen_at=self._clock(),
             )
         return self._diagnosis
+
+    def missing_topics(self, since: float) -> list[str]:
+        """Topics kafka-python found missing from the cluster's metadata after `since` (a send to a topic
+        deleted at run time: its producer retries, and says only this); safe from any thread."""
+        with self._lock:
+            return sorted(topic for topic, at in self._missing_topics.items() if at > since)
 
     def clear(self) -> None:
         """Forget what was seen: the clients are connected now."""
         with self._lock:
             self._diagnosis = None
+            self._missing_topics.clear()
             self._hung_up = False
 
     # --- wiring ---------------------------------------------------------------------------------------

@@ -5,6 +5,10 @@ The dead letter is the original record, untouched (key, value, headers, timestam
 `errors.deadletterqueue.context.headers.enable=true` Connect's context headers are added, each replacing a
 header of the same name the record may already carry (from an earlier trip through a dead-letter queue).
 `connector.name` is the app's name and `task.id` its SCDF instance index.
+
+A dead letter must fit where it goes: when the original record plus the context headers exceed the dead-letter
+topic's limit, the largest context headers are cut (never the original's own key, value or headers), and the
+cut is recorded in the `python_router.errors.trimmed` header.
 """
 
 from __future__ import annotations
@@ -28,6 +32,14 @@ CLASS_NAME: Final = PREFIX + "class.name"
 EXCEPTION_CLASS_NAME: Final = PREFIX + "exception.class.name"
 EXCEPTION_MESSAGE: Final = PREFIX + "exception.message"
 EXCEPTION_STACKTRACE: Final = PREFIX + "exception.stacktrace"
+# python-router's own (Connect has no such header): which context headers were cut, from what size to what.
+TRIMMED: Final = "python_router.errors.trimmed"
+
+# What a record costs on the wire beyond its key, value and headers, with some margin: a record batch's header
+# (61 bytes) and one record's framing (length, attributes, timestamp and offset deltas, key and value
+# lengths: about 25 bytes), and each header's two length varints.
+RECORD_OVERHEAD: Final = 96
+HEADER_OVERHEAD: Final = 6
 
 log = logging.getLogger("pump.errors")
 
@@ -80,3 +92,49 @@ def log_failure(record: Record, failure: Failure, *, include_messages: bool, act
 def _sendable(headers: Sequence[Header]) -> list[tuple[str, bytes]]:
     # kafka-python cannot send a null header value; an empty one is the closest it can write.
     return [(name, value if value is not None else b"") for name, value in headers]
+
+
+def record_size(key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> int:
+    """An upper bound on the bytes a record takes alone in an uncompressed record batch, which is what a
+    topic's max.message.bytes and the producer's max.request.size limit."""
+    header_bytes = sum(len(name.encode()) + len(data) + HEADER_OVERHEAD for name, data in headers)
+    return RECORD_OVERHEAD + len(key or b"") + len(value or b"") + header_bytes
+
+
+def fit(
+    key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]], limit: int
+) -> list[tuple[str, bytes]]:
+    """The dead letter's headers, cut so that the record fits `limit` bytes: Connect's context headers are
+    shortened, or dropped when shortening is not enough, the largest first and where the record came from
+    (topic, partition, offset) last; the cut is recorded in TRIMMED. Unchanged when the record fits. The
+    original's own headers are never cut: when it cannot fit even so, the result is still too large."""
+    if record_size(key, value, headers) <= limit:
+        return headers
+    order = sorted(
+        (name for name, _ in headers if name.startswith(PREFIX)),
+        key=lambda name: (name in _WHERE_FROM, -len(dict(headers)[name])),
+    )
+    current = list(headers)
+    notes: list[str] = []
+    for name in order:
+        excess = record_size(key, value, [*current, _note(notes, limit)]) - limit
+        if excess <= 0:
+            break
+        i = next(i for i, (n, _) in enumerate(current) if n == name)
+        data, short = current[i][1], name.removeprefix(PREFIX)
+        room = excess + len(short) + 30  # what this note adds
+        if len(data) > room:
+            kept = data[: len(data) - room].decode(errors="ignore").encode()  # whole UTF-8 characters
+            current[i] = (name, kept)
+            notes.append(f"{short} {len(data)}->{len(kept)} bytes")
+        else:
+            del current[i]
+            notes.append(f"{short} dropped")
+    return [*current, _note(notes, limit)]
+
+
+_WHERE_FROM = (ORIGINAL_TOPIC, ORIGINAL_PARTITION, ORIGINAL_OFFSET)
+
+
+def _note(notes: list[str], limit: int) -> tuple[str, bytes]:
+    return TRIMMED, f"to fit {limit} bytes: {', '.join(notes)}".encode()

@@ -1,12 +1,18 @@
 """Delivery and acknowledgement: send a batch's outputs and dead letters, wait until the broker acknowledged
-every one, and settle what it refused (Kafka Connect's errors.tolerance); say where the batch stops."""
+every one, and settle what it refused (Kafka Connect's errors.tolerance); say where the batch stops.
+
+A record is sent once: while the broker is away, or a topic is missing, the wait goes on (the client keeps
+sending what it holds) instead of sending the batch again, so an outage writes no duplicate; only what the
+client gives up on is sent again. A record is never sent where it cannot fit: an output larger than its
+topic takes is refused before it is sent, and a dead letter's context headers are cut to fit its topic."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 from transforms.errors import Failure
 from transforms.record import Record
@@ -15,12 +21,18 @@ from .classifier import Outcome
 from .clients import Producer
 from .config import PumpConfig
 from .content_type import output_headers
-from .dead_letter import dead_letter_headers, log_failure
-from .errors import RecordRefused
+from .dead_letter import dead_letter_headers, fit, log_failure, record_size
+from .errors import BrokerUnavailable, RecordRefused, Undelivered
 from .health import PumpHealth
 from .metrics import PumpMetrics
 
 log = logging.getLogger("pump")
+
+# How long one wait on the broker lasts before the loop looks around (health, a stop request, a missing topic).
+WAIT_SLICE_S: Final = 0.5
+# While the broker is away: `between(topics)` keeps the loop's health and housekeeping going, and says False
+# once the pump must give up (a stop whose budget is spent). `topics` are those the batch is waiting on.
+Between = Callable[[Collection[str]], bool]
 
 
 class ErrorHandling(Protocol):
@@ -47,16 +59,31 @@ class ErrorHandling(Protocol):
 @dataclass(frozen=True, slots=True)
 class Stop:
     """Where the batch stops: the first record that failed with errors.tolerance=none, or whose dead letter
-    the broker refused. Everything before it is acknowledged."""
+    the broker refused. Everything before it is acknowledged. `advice`: what to do, when the settings in
+    force are not the cause (a dead-letter topic too small, with errors.tolerance=all)."""
 
     index: int
     failure: Failure
+    advice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Send:
+    """One record to send: an output, or a dead letter."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+    timestamp: int | None
+    dead_letter: bool
 
 
 class BatchDelivery:
     """Sends what the chain made of a batch and waits for the broker's acknowledgement of all of it.
 
     Each record is sent with its index in the batch as its tag, so that the producer's answer names it.
+    `limits` are the largest record each topic takes (pump/startup.py).
     """
 
     def __init__(self, errors: ErrorHandling, config: PumpConfig, health: PumpHealth, metrics: PumpMetrics) -> None:
@@ -67,40 +94,77 @@ class BatchDelivery:
         self._warned_silent_skips = False
 
     def deliver(
-        self, producer: Producer, batch: Sequence[Record], outcomes: Sequence[Outcome], timeout_s: float
+        self,
+        producer: Producer,
+        limits: Mapping[str, int],
+        batch: Sequence[Record],
+        outcomes: Sequence[Outcome],
+        between: Between,
     ) -> Stop | None:
-        """Send every output and dead letter, then wait until the broker acknowledged all of them (raises
-        BrokerUnavailable when it does not in `timeout_s`). Returns where the batch stops, else None."""
+        """Send every output and dead letter, then wait until the broker acknowledged all of them, however
+        long the broker is away (raises BrokerUnavailable only when `between` says to give up). Returns where
+        the batch stops, else None."""
         stop = self._first_failure(batch, outcomes) if self._errors.tolerance == "none" else None
         end = len(batch) if stop is None else stop.index
-        produced: dict[str, int] = {}
-        dead_letters = dropped = 0
+        sends: dict[int, _Send] = {}
+        dropped = 0
         for index in range(end):
             outcome = outcomes[index]
             if isinstance(outcome, Record):
                 headers = output_headers(outcome.headers, outcome.value)
-                producer.send(index, outcome.topic, outcome.key, outcome.value, headers, outcome.timestamp)
-                produced[outcome.topic] = produced.get(outcome.topic, 0) + 1
+                sends[index] = _Send(outcome.topic, outcome.key, outcome.value, headers, outcome.timestamp, False)
             elif outcome is None:
                 dropped += 1
-            elif self._dead_letter(producer, index, batch[index], outcome):
-                dead_letters += 1
+            elif (dead := self._dead_letter(index, batch[index], outcome, limits)) is not None:
+                sends[index] = dead
         if dropped:
             self._metrics.dropped.inc(dropped)
             self._health.dropped += dropped
-        refused = producer.flush(timeout_s)
-        for index, _ in refused:
-            outcome = outcomes[index]
-            if isinstance(outcome, Record):
-                produced[outcome.topic] -= 1
-            else:
-                dead_letters -= 1
-        self._acknowledged(produced, dead_letters)
-        return self._settle_refusals(producer, batch, outcomes, refused, timeout_s) if refused else stop
+        refused = self._send_and_await(producer, limits, sends, between)
+        return self._settle_refusals(producer, limits, batch, outcomes, sends, refused, between) if refused else stop
 
-    def _dead_letter(self, producer: Producer, index: int, record: Record, failure: Failure) -> bool:
-        """errors.tolerance=all: send the original record, untouched, to the dead-letter topic (with Connect's
-        context headers when enabled); without a dead-letter topic, skip it as Connect does. True if sent."""
+    def _send_and_await(
+        self, producer: Producer, limits: Mapping[str, int], sends: Mapping[int, _Send], between: Between
+    ) -> list[tuple[int, RecordRefused]]:
+        """Send `sends` (except those too large for their topic, refused at once) and wait until every one
+        is acknowledged or refused; counts the acknowledged ones. Returns the refused, in batch order."""
+        refused = [(tag, why) for tag, send in sends.items() if (why := _too_large(send, limits)) is not None]
+        for tag, send in sends.items():
+            if all(tag != r for r, _ in refused):
+                self._send(producer, tag, send, between)
+        topics = {send.topic for send in sends.values()}
+        while True:
+            try:
+                refused += producer.flush(WAIT_SLICE_S)
+                break
+            except Undelivered as lost:  # the client gave up on these: the only records ever sent twice
+                refused += lost.refused
+                # Not at once: a failure the client reports at once (an authorization) would make a busy loop.
+                time.sleep(WAIT_SLICE_S)
+                if not between(topics):
+                    raise
+                for tag in lost.tags:
+                    self._send(producer, tag, sends[tag], between)
+            except BrokerUnavailable:
+                if not between(topics):
+                    raise
+        refused.sort(key=lambda item: item[0])
+        self._acknowledged([send for tag, send in sends.items() if all(tag != r for r, _ in refused)])
+        return refused
+
+    def _send(self, producer: Producer, tag: int, send: _Send, between: Between) -> None:
+        while True:
+            try:
+                producer.send(tag, send.topic, send.key, send.value, send.headers, send.timestamp)
+                return
+            except BrokerUnavailable:  # no metadata for the topic in time: away, or the topic is missing
+                if not between({send.topic}):
+                    raise
+
+    def _dead_letter(self, index: int, record: Record, failure: Failure, limits: Mapping[str, int]) -> _Send | None:
+        """errors.tolerance=all: the original record, untouched, for the dead-letter topic (with Connect's
+        context headers when enabled, cut to fit the topic); without a dead-letter topic, None: it is
+        skipped, as Connect does."""
         self._count_failure()
         topic = self._errors.dead_letter_topic
         action = f"Sending it to dead letter topic {topic}." if topic else "Skipping it (no dead letter topic)."
@@ -114,7 +178,7 @@ class BatchDelivery:
                 "only. Set errors.log.enable=true to log each one."
             )
         if topic is None:
-            return False
+            return None
         headers = dead_letter_headers(
             record,
             failure,
@@ -122,46 +186,63 @@ class BatchDelivery:
             task=self._config.instance_index,
             context=self._errors.context_headers,
         )
-        producer.send(index, topic, record.key, record.value, headers, record.timestamp)
-        return True
+        if topic in limits:
+            headers = fit(record.key, record.value, headers, limits[topic])
+        return _Send(topic, record.key, record.value, headers, record.timestamp, True)
 
     def _settle_refusals(
         self,
         producer: Producer,
+        limits: Mapping[str, int],
         batch: Sequence[Record],
         outcomes: Sequence[Outcome],
+        sends: Mapping[int, _Send],
         refused: list[tuple[int, RecordRefused]],
-        timeout_s: float,
+        between: Between,
     ) -> Stop | None:
         """Outputs the broker refused fail like a stage (stage KAFKA_PRODUCE): dead-lettered with
         errors.tolerance=all, a stop with none. A refused dead letter stops the pump: it cannot be lost."""
-        resent = 0
+        dead_letters: dict[int, _Send] = {}
         stop: Stop | None = None
         for index, why in refused:
-            outcome = outcomes[index]
-            if not isinstance(outcome, Record):  # a dead letter; its failure is counted already
-                stop = Stop(index, self._refusal(why, None))
+            send = sends[index]
+            if send.dead_letter:  # its failure is counted already
+                stop = self._dead_letter_refused(index, send, why)
                 break
-            failure = self._refusal(why, outcome.topic)
+            failure = self._refusal(why, send.topic)
             if self._errors.tolerance == "none":
                 self._count_failure()
                 stop = Stop(index, failure)
                 break
-            resent += self._dead_letter(producer, index, batch[index], failure)
+            if (dead := self._dead_letter(index, batch[index], failure, limits)) is not None:
+                dead_letters[index] = dead
         # The dead letters sent above are for records before any stop: everything before the stop is
         # committed, so they must be acknowledged first; one the broker refuses is the earlier stop.
-        again = producer.flush(timeout_s)
-        self._acknowledged({}, resent - len(again))
-        for index, why in again:
-            return Stop(index, self._refusal(why, None))
+        for index, why in self._send_and_await(producer, limits, dead_letters, between):
+            return self._dead_letter_refused(index, dead_letters[index], why)
         return stop
 
-    def _acknowledged(self, produced: dict[str, int], dead_lettered: int) -> None:
+    def _dead_letter_refused(self, index: int, send: _Send, why: RecordRefused) -> Stop:
+        size = record_size(send.key, send.value, send.headers)
+        advice = (
+            f"the dead letter takes {size} bytes: raise max.message.bytes of topic {send.topic} above that "
+            f"(kafka-configs.sh --alter --entity-type topics --entity-name {send.topic} --add-config "
+            f"max.message.bytes=...) and the producer's max.request.size if need be, then restart"
+        )
+        return Stop(index, self._refusal(why, None), advice)
+
+    def _acknowledged(self, sends: list[_Send]) -> None:
         self._health.broker_answered()
+        produced: dict[str, int] = {}
+        dead_lettered = 0
+        for send in sends:
+            if send.dead_letter:
+                dead_lettered += 1
+            else:
+                produced[send.topic] = produced.get(send.topic, 0) + 1
         for topic, count in produced.items():
-            if count:
-                self._metrics.produced.labels(topic).inc(count)
-                self._health.produced += count
+            self._metrics.produced.labels(topic).inc(count)
+            self._health.produced += count
         if dead_lettered:
             self._metrics.dead_lettered.inc(dead_lettered)
             self._health.dead_lettered += dead_lettered
@@ -197,4 +278,19 @@ def refusal_failure(why: RecordRefused, output_topic: str | None, dead_letter_to
         class_name=why.producer_class,
         exception_class=why.error_class,
         message=f"Kafka refused the {what} for topic {topic}: {why}",
+    )
+
+
+def _too_large(send: _Send, limits: Mapping[str, int]) -> RecordRefused | None:
+    """A record its topic cannot take, refused before it is sent: a broker's refusal would leave kafka-python's
+    idempotent producer unable to send anything (a fatal state)."""
+    limit = limits.get(send.topic)
+    size = record_size(send.key, send.value, send.headers)
+    if limit is None or size <= limit:
+        return None
+    return RecordRefused(
+        f"the record takes about {size} bytes, more than topic {send.topic} takes ({limit} bytes: its "
+        "max.message.bytes, within the producer's max.request.size)",
+        error_class="kafka.errors.MessageSizeTooLargeError",
+        producer_class="pump.delivery.BatchDelivery",
     )

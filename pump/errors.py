@@ -10,12 +10,14 @@ PumpError
 ├── Fenced                 a newer instance with this one's identity took its place: this one stops (exit 1)
 └── Unavailable            something the loop needs is away; retried with backoff, never escapes run()
     ├── BrokerUnavailable      Kafka did not acknowledge, commit or answer in time
-    │   └── RefusedInTransaction  the broker refused records of a transaction: it fails as a whole
+    │   └── Undelivered            the producer gave up on some records (not refused): send them again
+    ├── TransactionFailed      exactly-once: the batch's transaction cannot commit; aborted, the batch again
     └── ClassifierUnavailable  the sidecar's /route/batch did not answer (remote mode)
 """
 
 from __future__ import annotations
 
+from spring_properties.binder_names import AUTO_CREATE_TOPICS, REPLICATION_FACTOR
 from transforms.errors import Failure
 
 
@@ -27,17 +29,20 @@ class RecordFailed(PumpError):
     """A record failed with `errors.tolerance=none`: everything before it is produced and committed, and the
     committed offset is the failed record's own, so a restart resumes at it. The message is one line."""
 
-    def __init__(self, topic: str, partition: int, offset: int, failure: Failure) -> None:
+    def __init__(self, topic: str, partition: int, offset: int, failure: Failure, advice: str | None = None) -> None:
         self.topic = topic
         self.partition = partition
         self.offset = offset
         self.failure = failure
         where = f"'{failure.alias}' ({failure.class_name})" if failure.alias else f"({failure.class_name})"
+        advice = advice or (
+            "fix the record or the chain, or set errors.tolerance=all (with errors.deadletterqueue.topic.name) "
+            "to dead-letter such records and go on"
+        )
         super().__init__(
             f"Stopped at record {topic}-{partition}@{offset}: {failure.stage} stage {where} failed: "
             f"{failure.exception_class}: {failure.message}. Nothing from this record on is committed, so a "
-            "restart resumes here; fix the record or the chain, or set errors.tolerance=all (with "
-            "errors.deadletterqueue.topic.name) to dead-letter such records and go on."
+            f"restart resumes here; {advice}."
         )
 
 
@@ -48,9 +53,9 @@ class TopicsMissing(PumpError):
         self.topics = topics
         names = ", ".join(topics)
         super().__init__(
-            f"Topic(s) {names} do not exist and spring.cloud.stream.kafka.binder.autoCreateTopics=false: "
+            f"Topic(s) {names} do not exist and {AUTO_CREATE_TOPICS}=false: "
             "create them (kafka-topics.sh --create ...), or set "
-            "spring.cloud.stream.kafka.binder.autoCreateTopics=true to let the app create them."
+            f"{AUTO_CREATE_TOPICS}=true to let the app create them."
         )
 
 
@@ -61,7 +66,7 @@ class TopicsNotCreated(PumpError):
         self.reasons = reasons
         listed = "; ".join(f"{topic}: {reason.rstrip('.')}" for topic, reason in reasons.items())
         super().__init__(
-            f"Could not create topic(s): {listed}. Check spring.cloud.stream.kafka.binder.replicationFactor "
+            f"Could not create topic(s): {listed}. Check {REPLICATION_FACTOR} "
             "and minPartitionCount (and errors.deadletterqueue.topic.replication.factor for the dead-letter "
             "topic) against the cluster, and that the app may create topics; or create them beforehand."
         )
@@ -110,15 +115,25 @@ class BrokerUnavailable(Unavailable):
     """Kafka did not acknowledge the batch, accept the commit, or answer, in time."""
 
 
+class Undelivered(BrokerUnavailable):
+    """The producer gave up on the records it sent with `tags` for a broker reason (its delivery timeout
+    passed, its connection state was lost), not for what they are: sending them again may succeed."""
+
+    def __init__(self, message: str, tags: list[int], refused: list[tuple[int, RecordRefused]]) -> None:
+        super().__init__(message)
+        self.tags = tags
+        self.refused = refused  # what the same flush reported refused for what it is
+
+
 class ClassifierUnavailable(Unavailable):
     """The remote classifier (the sidecar's POST /route/batch) cannot be reached or is not ready."""
 
 
-class RefusedInTransaction(BrokerUnavailable):
-    """The broker refused records of a transaction for what they are (too large, invalid): the transaction
-    cannot commit, so it is aborted and the batch done again with those records failed (stage
-    KAFKA_PRODUCE). `refused`: the (tag, why) of each, as Producer.flush() reports them."""
+class TransactionFailed(Unavailable):
+    """Exactly-once: the batch's transaction cannot commit (the producer gave up on some of its records, or
+    the broker refused some for what they are: that fails the whole transaction). It is aborted and the batch
+    done again; `refused` (tag, why) are failed then (stage KAFKA_PRODUCE), without waiting."""
 
-    def __init__(self, refused: list[tuple[int, RecordRefused]]) -> None:
+    def __init__(self, message: str, refused: list[tuple[int, RecordRefused]]) -> None:
+        super().__init__(message)
         self.refused = refused
-        super().__init__(f"Kafka refused {len(refused)} record(s) of the transaction: {refused[0][1]}")

@@ -33,6 +33,8 @@ class PumpHealth:
         # records: the kafka component says so before the bootstrap times out, and names the cause.
         self.trouble: Callable[[], Diagnosis | None] = lambda: None
         self.last_broker_contact: float | None = None
+        # Topics the loop sends to that Kafka says do not exist (deleted at run time): DOWN, naming them.
+        self.topics_missing: str | None = None
         self.fatal: str | None = None
         self.lag: int | None = None
         self.consumed = 0
@@ -75,13 +77,21 @@ class PumpHealth:
 
     def _kafka(self) -> dict[str, object]:
         ok = self.broker_ok
-        trouble = self.trouble() if ok is not True else None
-        status = DOWN if trouble is not None else UNKNOWN if ok is None else UP if ok else DOWN
+        trouble = self.trouble()
+        contact = self.last_broker_contact
+        # A connection failure kafka-python logged after the broker's last answer means it is away now, even
+        # while the loop still waits on an acknowledgement; one from before that answer is history.
+        if trouble is not None and ok is True and contact is not None and trouble.seen_at <= contact:
+            trouble = None
+        missing = self.topics_missing
+        status = DOWN if trouble is not None or missing else UNKNOWN if ok is None else UP if ok else DOWN
         details: dict[str, object] = {"brokers": self.brokers}
         since = self.seconds_since_broker_contact()
         details["secondsSinceContact"] = None if since is None else round(since, 1)
         if trouble is not None:
             details["error"], details["cause"] = trouble.reason, trouble.cause
+        elif missing:
+            details["error"], details["cause"] = missing, "topic-missing"
         elif self.broker_error is not None:
             details["error"] = self.broker_error
         return {"status": status, "details": details}

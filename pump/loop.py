@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry
 
+from spring_properties.binder_names import AUTO_CREATE_TOPICS
 from transforms.record import Record
 
 from .classifier import Classifier
 from .clients import KafkaClients, Partition, kafka_clients
 from .config import PumpConfig
 from .delivery import BatchDelivery, ErrorHandling
-from .errors import BrokerUnavailable, ClassifierUnavailable, RecordFailed, RefusedInTransaction, Unavailable
+from .errors import (
+    BrokerUnavailable,
+    ClassifierUnavailable,
+    RecordFailed,
+    TopicsMissing,
+    TopicsNotCreated,
+    TransactionFailed,
+    Unavailable,
+)
 from .health import PumpHealth
 from .metrics import PumpMetrics
 from .offsets import Offsets
@@ -33,6 +42,7 @@ log = logging.getLogger("pump")
 
 _HOUSEKEEPING_INTERVAL_S = 1.0
 _PROBE_TIMEOUT_S = 5.0
+_RECREATE_INTERVAL_S = 5.0  # how often a missing topic is created again while a batch waits for it
 
 
 class Pump:
@@ -67,7 +77,7 @@ class Pump:
         self._health.trouble = self._trouble.diagnosis
         self._stop = StopRequest(config.shutdown_timeout_s, clock)
         self._outage = Outage(config.retry_backoff_s, config.retry_backoff_max_s, clock)
-        self._offsets = Offsets(self._health, self._metrics, clock)
+        self._offsets = Offsets(config.input_topic, self._health, self._metrics, clock)
         self._delivery = BatchDelivery(errors, config, self._health, self._metrics)
         self._batch_commit: BatchCommit = (
             ExactlyOnce(self._offsets, self._metrics, errors, config.ack_timeout_s, clock)
@@ -75,10 +85,14 @@ class Pump:
             else AtLeastOnce(self._offsets)
         )
         topics = topic_specs(config, errors.dead_letter_topic, errors.dead_letter_replication_factor)
-        self._startup = Startup(config, topics, clients, self._trouble, self._health, self._outage, self._stop)
+        self._startup = Startup(
+            config, topics, errors.dead_letter_topic, clients, self._trouble, self._health, self._outage, self._stop
+        )
         self._connection: Connection | None = None
         self._in_hand: Sequence[Record] = ()  # polled, not yet acknowledged: rewound if the turn fails
         self._next_housekeeping = 0.0
+        self._waiting_since: float | None = None  # when the batch in hand began to wait on the broker
+        self._next_recreate = 0.0
 
     def run(self) -> int:
         """Pump until request_stop(); returns 0 after a clean shutdown. Raises RecordFailed when a record
@@ -88,9 +102,11 @@ class Pump:
             self._connection = self._startup.connect(self._offsets)
             while self._connection is not None and not self._stop.requested:
                 try:
-                    self._run_once(self._connection)
-                    self._outage.over()
+                    if self._run_once(self._connection):
+                        self._outage.over()  # records moved, or the broker answered: not after an empty poll
                 except Unavailable as why:
+                    if self._stop.requested:
+                        break  # what is in hand is said not committed, on the way out
                     self._retry_later(why, self._connection)
         except RecordFailed as failed:
             self._health.fatal = str(failed)
@@ -100,16 +116,19 @@ class Pump:
             self._trouble.remove()
         return 0
 
-    def _run_once(self, connection: Connection) -> None:
-        """One turn: poll a batch, classify it, send the results, await their acknowledgement, commit."""
+    def _run_once(self, connection: Connection) -> bool:
+        """One turn: poll a batch, classify it, send the results, await their acknowledgement, commit. True
+        when it proved the broker works: records moved, a commit or a probe answered."""
         batch = self._poll(connection)
+        moved = False
         if batch:
             started = self._clock()
             classified = classify_with_retries(self._classifier, batch, self._errors, self._stop.wait, self._clock)
             outcomes = self._batch_commit.begin(connection, batch, classified)
-            stop = self._delivery.deliver(
-                connection.producer, batch, outcomes, self._stop.time_left(self.config.ack_timeout_s)
-            )
+            self._waiting_since = self._clock()
+            stop = self._delivery.deliver(connection.producer, connection.limits, batch, outcomes, self._between)
+            self._waiting_since = None
+            self._health.topics_missing = None
             if stop is None:
                 self._in_hand = ()
                 self._offsets.acknowledged(batch, resume_at=None)
@@ -120,26 +139,73 @@ class Pump:
             self._metrics.batch_duration.observe(self._clock() - started)
             if stop is not None:
                 record = batch[stop.index]
-                raise RecordFailed(record.topic, record.partition or 0, record.offset or 0, stop.failure)
+                raise RecordFailed(record.topic, record.partition or 0, record.offset or 0, stop.failure, stop.advice)
+            moved = True
         elif self._offsets.pending:
             self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))
+            moved = True
+        return self._housekeeping(connection) or moved
+
+    def _between(self, topics: Collection[str]) -> bool:
+        """While a batch waits on the broker (delivery.Between): keep liveness, health and housekeeping going,
+        name a missing topic (and create it again when the app provisions topics), say once what is away;
+        False once a stop request's budget is spent."""
+        connection = self._connection
+        assert connection is not None and self._waiting_since is not None
+        self._watch_missing_topics(connection, topics)
+        waited = self._clock() - self._waiting_since
+        trouble = self._trouble.diagnosis()
+        cause = self._health.topics_missing or (
+            trouble.reason if trouble is not None and trouble.seen_at > self._waiting_since else None
+        )
+        if cause is None and waited >= self.config.ack_timeout_s:
+            cause = f"Kafka has not acknowledged the batch for {waited:.0f}s"
+        if cause is not None:
+            self._health.broker_failed(cause)
+            if self._outage.cause is None and self._outage.begin(cause):
+                log.warning("%s. Waiting, committing nothing new until the batch is acknowledged.", cause)
         self._housekeeping(connection)
+        if self._stop.requested:
+            return self._stop.time_left(self.config.shutdown_timeout_s) > 0.1
+        return True
+
+    def _watch_missing_topics(self, connection: Connection, topics: Collection[str]) -> None:
+        assert self._waiting_since is not None
+        missing = [topic for topic in self._trouble.missing_topics(self._waiting_since) if topic in topics]
+        if not missing:
+            return
+        names = ", ".join(missing)
+        create = self.config.auto_create_topics
+        self._health.topics_missing = f"Topic(s) {names} do not exist (deleted while the app runs?): " + (
+            f"creating them again ({AUTO_CREATE_TOPICS}=true)"
+            if create
+            else f"waiting for them: create them, or set {AUTO_CREATE_TOPICS}=true"
+        )
+        now = self._clock()
+        if create and now >= self._next_recreate:
+            self._next_recreate = now + _RECREATE_INTERVAL_S
+            try:
+                limits = self._startup.provision_topics()
+            except (BrokerUnavailable, TopicsMissing, TopicsNotCreated) as why:
+                log.warning("Could not create topic(s) %s again: %s", names, why)
+                return
+            connection.limits.update({t: min(size, connection.limits.get(t, size)) for t, size in limits.items()})
 
     def _poll(self, connection: Connection) -> list[Record]:
         batch = connection.consumer.poll(self.config.poll_timeout_ms / 1000)
         if batch.records:
             self._in_hand = batch.records
-            self._offsets.polled(batch)
+            fresh = self._offsets.polled(batch)
             self._health.broker_answered()
-            self._health.consumed += len(batch.records)
-            self._metrics.consumed.inc(len(batch.records))
+            self._health.consumed += fresh
+            self._metrics.consumed.inc(fresh)
         return batch.records
 
     def _retry_later(self, why: Unavailable, connection: Connection) -> None:
         """Rewind what is not acknowledged, report the outage (once), and back off before the next turn."""
         self._offsets.rewind(connection.consumer, self._batch_commit.abort(connection, self._in_hand, why))
         self._in_hand = ()
-        if isinstance(why, RefusedInTransaction):
+        if isinstance(why, TransactionFailed) and why.refused:
             return  # no outage: the batch again at once, its refused records failed (pump/transactions.py)
         self._metrics.retries.labels("classifier" if isinstance(why, ClassifierUnavailable) else "broker").inc()
         if isinstance(why, BrokerUnavailable):
@@ -151,29 +217,39 @@ class Pump:
         self._health.progress()
         self._stop.wait(self._outage.backoff())
 
-    def _housekeeping(self, connection: Connection) -> None:
-        """Progress for liveness; now and then, the lag, and a broker round trip when nothing else told us
-        the broker is there (an idle input)."""
+    def _housekeeping(self, connection: Connection) -> bool:
+        """Progress for liveness (waiting on an away broker counts: a restart would not bring it back; the
+        kafka component says what is wrong); now and then, the lag, and a broker round trip when nothing else
+        told us the broker is there (an idle input) or kafka-python reported a failure since. True when that
+        round trip was answered."""
         self._health.progress()
         now = self._clock()
         if now < self._next_housekeeping:
-            return
+            return False
         self._next_housekeeping = now + _HOUSEKEEPING_INTERVAL_S
-        since = self._health.seconds_since_broker_contact()
-        if since is None or since > self.config.broker_probe_interval_s:
-            self._probe_broker(connection)
         lags = self._offsets.lags(connection.consumer)
         self._metrics.set_lag(lags)
         self._health.lag = sum(lag for _, _, lag in lags) if lags else None
+        since = self._health.seconds_since_broker_contact()
+        trouble = self._trouble.diagnosis()
+        contact = self._health.last_broker_contact
+        failed_since = trouble is not None and (contact is None or trouble.seen_at > contact)
+        if since is None or since > self.config.broker_probe_interval_s or failed_since:
+            return self._probe_broker(connection)
+        return False
 
-    def _probe_broker(self, connection: Connection) -> None:
+    def _probe_broker(self, connection: Connection) -> bool:
         partitions = self._offsets.held() or [Partition(self.config.input_topic, 0)]
         try:
-            connection.consumer.probe(partitions, _PROBE_TIMEOUT_S)
+            connection.consumer.probe(partitions, self._stop.time_left(_PROBE_TIMEOUT_S))
         except BrokerUnavailable as why:
-            self._health.broker_failed(f"No answer from Kafka at {self.config.brokers}: {why}")
-            return
+            cause = f"No answer from Kafka at {self.config.brokers}: {why}"
+            self._health.broker_failed(cause)
+            if self._waiting_since is None and self._outage.cause is None and self._outage.begin(cause):
+                log.warning("%s. Retrying.", cause)
+            return False
         self._health.broker_answered()
+        return self._waiting_since is None
 
     def request_stop(self) -> None:
         """Ask the loop to finish the batch in hand and shut down. Safe from a signal handler or any thread."""
@@ -193,6 +269,12 @@ class Pump:
         except Unavailable as why:
             log.warning("Could not commit on shutdown (%s): those records are processed again after a restart.", why)
         finally:
+            not_committed = self._offsets.not_committed(self._in_hand)
+            if not_committed:
+                log.warning(
+                    "Not committed: %s. These records are processed again after a restart (at-least-once).",
+                    "; ".join(not_committed),
+                )
             self._offsets.forget_pending()  # not again while leaving the group
             if connection is not None:
                 close(connection.consumer, connection.producer, self._stop, self.config)

@@ -16,11 +16,14 @@ class PumpMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.consumed = Counter(
-            "python_router_records_consumed", "Records read from the input topic.", registry=registry
+            "python_router_records_consumed",
+            "Records read from the input topic, each once: a batch polled again after a retry is not counted again.",
+            registry=registry,
         )
         self.produced = Counter(
             "python_router_records_produced",
-            "Records the broker acknowledged on an output topic.",
+            "Records the broker acknowledged on an output topic: every write, including a record written again "
+            "after a retry (at-least-once duplicates).",
             ["destination"],
             registry=registry,
         )
@@ -29,12 +32,13 @@ class PumpMetrics:
         )
         self.failed = Counter(
             "python_router_records_failed",
-            "Records a stage failed on (dead-lettered, skipped, or stopped at, per errors.tolerance).",
+            "Records a stage failed on (dead-lettered, skipped, or stopped at, per errors.tolerance), each once: "
+            "retries of its batch are not counted again.",
             registry=registry,
         )
         self.dead_lettered = Counter(
             "python_router_records_dead_lettered",
-            "Failed records the broker acknowledged on the dead-letter topic.",
+            "Failed records the broker acknowledged on the dead-letter topic: every write, like produced.",
             registry=registry,
         )
         self.retries = Counter(

@@ -24,12 +24,14 @@ class Offsets:
     assignor (partition.assignment.strategy=CooperativeSticky) they name only what changed.
     """
 
-    def __init__(self, health: PumpHealth, metrics: PumpMetrics, clock: Callable[[], float]) -> None:
+    def __init__(self, input_topic: str, health: PumpHealth, metrics: PumpMetrics, clock: Callable[[], float]) -> None:
+        self._input_topic = input_topic
         self._health = health
         self._metrics = metrics
         self._clock = clock
         self._uncommitted: dict[Partition, int] = {}  # acknowledged, commit pending
         self._positions: dict[Partition, int] = {}  # next offset per partition, for the lag
+        self._read_to: dict[Partition, int] = {}  # the offset after the last record ever polled, per partition
         self._assignment: set[Partition] = set()
 
     @property
@@ -37,8 +39,36 @@ class Offsets:
         """Whether acknowledged offsets await their commit."""
         return bool(self._uncommitted)
 
-    def polled(self, batch: Batch) -> None:
+    def polled(self, batch: Batch) -> int:
+        """Note where each partition stands; returns how many of the batch's records were never polled before
+        (a batch polled again after a rewind counts nothing new)."""
         self._positions.update(batch.next)
+        read_to = self._read_to
+        fresh = 0
+        for record in batch.records:  # polled records always have a partition and an offset
+            if (record.offset or 0) >= read_to.get(Partition(record.topic, record.partition or 0), 0):
+                fresh += 1
+        for partition, end in batch.next.items():
+            read_to[partition] = max(end, read_to.get(partition, 0))
+        return fresh
+
+    def not_committed(self, in_hand: Sequence[Record]) -> list[str]:
+        """What a restart processes again, per partition: the acknowledged offsets whose commit is pending,
+        and the records in hand (polled, not acknowledged)."""
+        said = [
+            f"{p.topic}-{p.partition} acknowledged up to offset {offset - 1}, commit pending"
+            for p, offset in sorted(self._uncommitted.items())
+        ]
+        first: dict[Partition, tuple[int, int]] = {}
+        for record in in_hand:
+            partition = Partition(record.topic, record.partition or 0)
+            start, count = first.get(partition, (record.offset or 0, 0))
+            first[partition] = (start, count + 1)
+        said += [
+            f"{p.topic}-{p.partition} from offset {start} ({count} records polled, not acknowledged)"
+            for p, (start, count) in sorted(first.items())
+        ]
+        return said
 
     def acknowledged(self, done: Sequence[Record], resume_at: Record | None) -> None:
         """Everything in `done` is acknowledged: per partition, the offset after its last record is to be
@@ -106,7 +136,14 @@ class Offsets:
         self._assignment |= partitions
         self._health.assignment = tuple(sorted(f"{p.topic}-{p.partition}" for p in self._assignment))
         self._health.joined = True
-        log.info("Assigned %s", ", ".join(self._health.assignment) or "no partitions (more members than partitions)")
+        if self._health.assignment:
+            log.info("Assigned %s", ", ".join(self._health.assignment))
+        else:  # a spare member; or, a sole member that joined before the topic's metadata was there
+            log.info(
+                "Assigned no partitions of %s for now: the group's other members hold them all, or the group does "
+                "not know its partitions yet (a rebalance follows when it does).",
+                self._input_topic,
+            )
 
     def revoked(self, partitions: set[Partition]) -> Positions:
         """Forget the partitions; return the acknowledged offsets still to commit for them."""

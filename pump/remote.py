@@ -1,6 +1,9 @@
 """Classification through the sidecar's `POST /route/batch` (the two-container pod): same outcomes as the
 in-process chain, with the wire format of docs/http.md. While the sidecar cannot answer, `classify` raises
-ClassifierUnavailable, and the pump rewinds and retries the batch, committing nothing."""
+ClassifierUnavailable, and the pump rewinds and retries the batch, committing nothing.
+
+Every answer says which bindings the sidecar's chain routes for; one that differs from the pump's own
+(a sidecar configured for other topics) is refused the same way, so no record is misrouted."""
 
 from __future__ import annotations
 
@@ -19,25 +22,35 @@ from .classifier import Outcome
 from .errors import ClassifierUnavailable
 
 BATCH_PATH: Final = "/route/batch"
+# The property that turns the remote mode on (python-router's own; the entry point reads it).
+ROUTER_URL: Final = "router.url"
+
 # The sidecar's default server.max-request-size is 1 MiB: requests stay under it, one record at least.
 DEFAULT_MAX_REQUEST_BYTES: Final = 1024 * 1024
+# Records per request: under the sidecar's default router.route.batch.max-records (5000); a sidecar set
+# lower answers 413, and the request is split until it fits.
+MAX_RECORDS_PER_REQUEST: Final = 1000
 _JSON: Final = {"content-type": "application/json"}
+_ROUTE_ENABLED_HINT: Final = "router.route.enabled=true (router.mode=sidecar)"
 
 
 class RemoteClassifier:
     """Classifies batches by POSTing them to `<url>/route/batch`.
 
-    >>> classifier = RemoteClassifier("http://localhost:8080")  # doctest: +SKIP
+    >>> bindings = {"input": "timeDest", "even": "evenDest", "odd": "oddDest"}
+    >>> classifier = RemoteClassifier("http://localhost:8080", bindings)  # doctest: +SKIP
 
     A connection error, a timeout or a 5xx answer (the sidecar starting, or gone) raises
     ClassifierUnavailable. A 4xx answer refuses what was sent, so the request is split until the record
     the sidecar refuses is found, and that record fails (stage ROUTE_REQUEST) like any record a stage
-    fails on: dead-lettered or stopped at, per errors.tolerance.
+    fails on: dead-lettered or stopped at, per errors.tolerance. An answer whose bindings are not `bindings`
+    (the pump's own) raises ClassifierUnavailable naming both sides' destinations; `check()` asks at startup.
     """
 
     def __init__(
         self,
         url: str,
+        bindings: Mapping[str, str],
         *,
         timeout_s: float = 30.0,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
@@ -46,6 +59,7 @@ class RemoteClassifier:
         self.url = url.rstrip("/") + BATCH_PATH
         self.shown_url = _shown(self.url)  # for messages and health: a password in the URL is masked
         self._max_request_bytes = max_request_bytes
+        self._bindings = dict(bindings)
         self._client = client if client is not None else httpx.Client(timeout=timeout_s)
         self._error: str | None = None
         self._answered = False
@@ -56,6 +70,18 @@ class RemoteClassifier:
         for start, end in self._chunks(encoded):
             outcomes.extend(self._post(records, encoded, start, end))
         return outcomes
+
+    def check(self) -> None:
+        """Ask the sidecar, with an empty batch, whether it routes for this pump's bindings (at startup: each
+        later answer is checked too). Raises ClassifierUnavailable when it cannot answer or differs."""
+        refused = self._post([], [], 0, 0)
+        if refused:  # a 4xx to an empty batch: not a sidecar that routes (router.route.enabled=false, a proxy...)
+            failure = refused[0]
+            assert isinstance(failure, Failure)
+            raise self._unavailable(
+                f"the sidecar at {self.shown_url} refused an empty batch ({failure.exception_class}): "
+                f"{failure.message}; check that router.url points at a sidecar with {_ROUTE_ENABLED_HINT}"
+            )
 
     def health(self) -> Mapping[str, Mapping[str, object]]:
         details: dict[str, object] = {"url": self.shown_url}
@@ -72,7 +98,7 @@ class RemoteClassifier:
         start, size = 0, 0
         for index, body in enumerate(encoded):
             size += len(body) + 1
-            if index > start and size > self._max_request_bytes:
+            if index > start and (size > self._max_request_bytes or index - start >= MAX_RECORDS_PER_REQUEST):
                 yield start, index
                 start, size = index, len(body) + 1
         if start < len(encoded):
@@ -96,21 +122,43 @@ class RemoteClassifier:
                 return self._post(records, encoded, start, middle) + self._post(records, encoded, middle, end)
             return [_refused(self.shown_url, response)]
         try:
-            results = orjson.loads(response.content)["results"]
+            answer = orjson.loads(response.content)
+            self._check_bindings(answer.get("bindings"))
+            results = answer["results"]
             if len(results) != end - start:
                 raise ValueError(f"{len(results)} results for {end - start} records")
             outcomes = [_outcome(result, record) for result, record in zip(results, records[start:end], strict=True)]
-        except (ValueError, KeyError, TypeError) as why:
+        except (ValueError, KeyError, TypeError, AttributeError) as why:
             raise self._unavailable(
                 f"the sidecar at {self.shown_url} answered something that is not /route/batch's format ({why}): "
-                "check that router.url points at python-router's sidecar, of the same version"
+                f"check that {ROUTER_URL} points at python-router's sidecar, of the same version"
             ) from why
         self._answered, self._error = True, None
         return outcomes
 
+    def _check_bindings(self, theirs: object) -> None:
+        if theirs is None:
+            raise self._unavailable(
+                f"the sidecar at {self.shown_url} does not say which bindings it routes for (a python-router "
+                "older than this pump?): refusing to route through it; run the sidecar at the same version"
+            )
+        if theirs != self._bindings:
+            raise self._unavailable(
+                f"the sidecar at {self.shown_url} routes for bindings {_listed(theirs)}, but this pump's are "
+                f"{_listed(self._bindings)}: refusing to route through it (its records would go to the sidecar's "
+                "destinations). Give both containers the same spring.cloud.stream.bindings.<name>.destination "
+                "properties."
+            )
+
     def _unavailable(self, message: str) -> ClassifierUnavailable:
         self._error = message
         return ClassifierUnavailable(message[0].upper() + message[1:])
+
+
+def _listed(bindings: object) -> str:
+    if not isinstance(bindings, Mapping):
+        return repr(bindings)
+    return ", ".join(f"{name}->{destination}" for name, destination in bindings.items()) or "(none)"
 
 
 def _record_in(record: Record) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Shutdown: the stop request and its time budget (router.shutdown.timeout), which every wait of the loop
 honours; SIGTERM / SIGINT make the request, a second one exits at once; a watchdog bounds the whole
-shutdown, should a client hang while closing."""
+shutdown, should a client hang while closing: the pump itself finishes within the budget, and the watchdog
+ends the process a moment after it, within the budget plus one second."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ log = logging.getLogger("pump")
 
 EXIT_AT_ONCE: Final = 130  # what a shell reports for a process ended by Ctrl-C
 EXIT_WATCHDOG: Final = 1
-_WATCHDOG_GRACE_S: Final = 5.0
+_WATCHDOG_GRACE_S: Final = 0.8
 
 
 class StopRequest:

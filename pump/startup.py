@@ -4,7 +4,7 @@ away or refuses us, say why (once per cause) and retry. Also the closing of what
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .broker_trouble import REFUSED_RETRY_S
@@ -22,9 +22,11 @@ from .errors import BrokerUnavailable
 from .health import PumpHealth
 from .outage import Outage
 from .signals import StopRequest
-from .topics import ensure_topics
+from .topics import DEAD_LETTER_HEADROOM, provision
 
 log = logging.getLogger("pump")
+
+_PRODUCER_CLOSE_S = 0.3  # the least left to close the producer when the budget is nearly spent
 
 
 @dataclass(slots=True)
@@ -34,7 +36,9 @@ class Connection:
 
     consumer: Consumer
     producer: Producer
-    transactional: TransactionalProducer | None = None
+    # The largest record each topic takes: its max.message.bytes, and no more than the producer's request.
+    limits: dict[str, int] = field(default_factory=dict)
+    transactional: TransactionalProducer | None = None  # the producer, with router.delivery=exactly-once
 
 
 class Startup:
@@ -44,6 +48,7 @@ class Startup:
         self,
         config: PumpConfig,
         topics: list[TopicSpec],
+        dead_letter_topic: str | None,
         clients: KafkaClients,
         trouble: ConnectionTrouble,
         health: PumpHealth,
@@ -52,6 +57,7 @@ class Startup:
     ) -> None:
         self._config = config
         self._topics = topics
+        self._dead_letter_topic = dead_letter_topic
         self._clients = clients
         self._trouble = trouble
         self._health = health
@@ -67,11 +73,12 @@ class Startup:
             transactional: TransactionalProducer | None = None
             consumer: Consumer | None = None
             try:
-                self._provision_topics()
+                topic_limits = self.provision_topics()
+                producer_configs = self._producer_configs(topic_limits[config.input_topic])
                 if config.exactly_once:
-                    producer = transactional = self._clients.transactional_producer(config.producer_configs())
+                    producer = transactional = self._clients.transactional_producer(producer_configs)
                 else:
-                    producer = self._clients.producer(config.producer_configs())
+                    producer = self._clients.producer(producer_configs)
                 consumer = self._clients.consumer(self._consumer_configs())
                 consumer.subscribe([config.input_topic], listener)
                 self._health.broker_answered()
@@ -79,7 +86,9 @@ class Startup:
                 log.info(
                     "Pumping %s -> %s as group %s", config.input_topic, ", ".join(config.output_topics), config.group_id
                 )
-                return Connection(consumer, producer, transactional)
+                request = int(producer_configs["max_request_size"])
+                limits = {t: min(size, request) for t, size in topic_limits.items()}
+                return Connection(consumer, producer, limits, transactional)
             except BrokerUnavailable as why:
                 close(consumer, producer, self._stop, config)
                 self._health.broker_failed(str(why))
@@ -101,12 +110,24 @@ class Startup:
                 log.warning("%s; retrying.", trouble.reason)
         return wait
 
-    def _provision_topics(self) -> None:
-        admin = self._clients.admin(self._config.admin_configs())
+    def provision_topics(self) -> dict[str, int]:
+        """Create the topics that are missing (also at run time, when one was deleted); returns the largest
+        record each topic takes."""
+        config = self._config
+        admin = self._clients.admin(config.admin_configs())
         try:
-            ensure_topics(admin, self._topics, auto_create=self._config.auto_create_topics)
+            return provision(
+                admin, self._topics, config.input_topic, self._dead_letter_topic, auto_create=config.auto_create_topics
+            )
         finally:
             admin.close()
+
+    def _producer_configs(self, input_limit: int) -> dict[str, Any]:
+        """A request must hold any record the input takes, with a dead letter's headers (unless set)."""
+        configs = self._config.producer_configs()
+        if "max_request_size" not in {**self._config.client, **self._config.producer}:
+            configs["max_request_size"] = max(int(configs["max_request_size"]), input_limit + DEAD_LETTER_HEADROOM)
+        return configs
 
     def _consumer_configs(self) -> dict[str, Any]:
         given = {**self._config.client, **self._config.consumer}
@@ -123,7 +144,8 @@ def close(consumer: Consumer | None, producer: Producer | None, stop: StopReques
     broker evicts a silent member after session.timeout.ms anyway)."""
     if consumer is not None:
         try:
-            consumer.close(stop.time_left(config.ack_timeout_s))
+            # Leaving the group is worth most of the budget, not all: the producer still has to let go.
+            consumer.close(max(stop.time_left(config.ack_timeout_s) - _PRODUCER_CLOSE_S, 0.1))
         except Exception as why:
             log.warning("Closing the consumer failed: %s", why)
     if producer is not None:

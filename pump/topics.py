@@ -3,14 +3,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
+from typing import Final
 
 from .clients import Admin, TopicSpec
 from .config import PumpConfig
 from .errors import TopicsMissing, TopicsNotCreated
 
 log = logging.getLogger("pump.topics")
+
+# Room a dead letter needs beyond the original record: Connect's context headers (the stack trace is the
+# largest, a few KiB; the exception message quotes at most 100 bytes of the value).
+DEAD_LETTER_HEADROOM: Final = 64 * 1024
+MAX_MESSAGE_BYTES: Final = "max.message.bytes"
 
 
 def topic_specs(config: PumpConfig, dead_letter_topic: str | None, dead_letter_replication: int) -> list[TopicSpec]:
@@ -39,5 +46,28 @@ def ensure_topics(admin: Admin, specs: Sequence[TopicSpec], *, auto_create: bool
         raise TopicsNotCreated(refused)
     for spec in missing:
         replication = "the broker's default" if spec.replication_factor == -1 else spec.replication_factor
-        log.info("Created topic %s: %d partition(s), replication %s", spec.name, spec.partitions, replication)
+        configs = "".join(f", {key}={value}" for key, value in spec.configs.items())
+        log.info(
+            "Created topic %s: %d partition(s), replication %s%s", spec.name, spec.partitions, replication, configs
+        )
     return [spec.name for spec in missing]
+
+
+def provision(
+    admin: Admin, specs: Sequence[TopicSpec], input_topic: str, dead_letter_topic: str | None, *, auto_create: bool
+) -> dict[str, int]:
+    """Create the topics of `specs` that are missing (ensure_topics), the dead-letter topic sized so that any
+    record its input takes fits it with Connect's context headers (max.message.bytes: the input's plus
+    DEAD_LETTER_HEADROOM); returns the largest record each topic takes (max.message.bytes in force)."""
+    others = [spec for spec in specs if spec.name != dead_letter_topic]
+    ensure_topics(admin, others, auto_create=auto_create)
+    input_limit = admin.max_message_bytes([input_topic])[input_topic]
+    if dead_letter_topic:
+        sized = {MAX_MESSAGE_BYTES: str(input_limit + DEAD_LETTER_HEADROOM)}
+        dead = [
+            dataclasses.replace(spec, configs={**spec.configs, **sized})
+            for spec in specs
+            if spec.name == dead_letter_topic
+        ]
+        ensure_topics(admin, dead, auto_create=auto_create)
+    return admin.max_message_bytes([spec.name for spec in specs])

@@ -15,7 +15,7 @@ from transforms.record import Record
 from .classifier import Outcome
 from .clients import TransactionalProducer
 from .delivery import ErrorHandling, refusal_failure
-from .errors import BrokerUnavailable, GroupMovedOn, RecordFailed, RefusedInTransaction, Unavailable
+from .errors import BrokerUnavailable, GroupMovedOn, RecordFailed, TransactionFailed, Unavailable
 from .metrics import PumpMetrics
 from .offsets import Offsets
 from .startup import Connection
@@ -113,11 +113,11 @@ class ExactlyOnce:
             # The broker aborts it anyway once transaction.timeout.ms passes, or when this producer's next
             # transaction begins; meanwhile read_committed consumers of the outputs wait for it.
             log.warning("Could not abort the transaction (%s): Kafka aborts it on its own.", failed)
-        if isinstance(why, RefusedInTransaction):
+        if isinstance(why, TransactionFailed):
             self._remember(batch, why)
         return batch
 
-    def _remember(self, batch: Sequence[Record], why: RefusedInTransaction) -> None:
+    def _remember(self, batch: Sequence[Record], why: TransactionFailed) -> None:
         for index, refusal in why.refused:
             record, outcome = batch[index], self._outcomes[index]
             if isinstance(outcome, Record):

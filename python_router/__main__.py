@@ -1,37 +1,79 @@
 """`python-router`: the SCDF app. Reads its properties as SCDF hands them over, then serves until SIGTERM.
 
-Exit codes: 0 after a clean shutdown; 1 when a record stops the pump (errors.tolerance=none) or it cannot
-go on; 2 when the configuration is invalid (one line on stderr names the property and what to do).
+Exit codes: 0 after a clean shutdown (and for --help, --version); 1 when a record stops the pump
+(errors.tolerance=none) or it cannot go on; 2 when the configuration is invalid: every problem found, one
+line each on stderr, naming the property, its value and what to do.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import platform
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from pump import PumpError
+from pump.config import KAFKA_CLIENT
+from pump.remote import ROUTER_URL
+from python_router import settings
 from python_router.app import RouterApp
-from python_router.binding import Settings, SettingsError
-from python_router.kafka_config import ClientSettingError
+from sidecar import settings as server
+from spring_properties import binder_names as binder
+from spring_properties.sources import CONFIG_LOCATION
 from transforms.errors import ConfigError
 
-USAGE = """usage: python-router [--key=value ...]
+USAGE = f"""usage: python-router [--key=value ...] | --help | --version
 
-Properties come, highest precedence first, from --key=value arguments, SPRING_APPLICATION_JSON,
-environment variables (SPRING_CLOUD_STREAM_BINDINGS_INPUT_DESTINATION=...), application properties files
-and defaults. The recipe's wiring:
-  --spring.cloud.stream.bindings.input.destination=timeDest
-  --spring.cloud.stream.bindings.even.destination=evenDest
-  --spring.cloud.stream.bindings.odd.destination=oddDest
-  --spring.cloud.stream.kafka.binder.brokers=localhost:9092
-Every property is in docs/configuration.md."""
+Every setting is a Spring property. Sources, highest precedence first: --key=value arguments;
+SPRING_APPLICATION_JSON; environment variables (relaxed binding: SPRING_CLOUD_STREAM_KAFKA_BINDER_BROKERS
+is {binder.BROKERS}); the .properties files listed in {CONFIG_LOCATION}; defaults.
+
+Property groups:
+  bindings and the Kafka binder
+    {binder.BINDINGS}.<input|even|odd>.destination
+    {binder.INPUT_GROUP}
+    {binder.BROKERS}
+    {binder.AUTO_CREATE_TOPICS}, {binder.REPLICATION_FACTOR}, {binder.MIN_PARTITION_COUNT}
+    {binder.START_OFFSET}
+  Kafka client settings (Kafka's own names: security.protocol, sasl.*, ssl.*, max.poll.records, ...)
+    {binder.CONFIGURATION}.*
+    {binder.CONSUMER_PROPERTIES}.*, {binder.PRODUCER_PROPERTIES}.*
+  HTTP server and actuator
+    {server.SERVER_PORT}, {server.SERVER_ADDRESS}, {server.MAX_REQUEST_SIZE}
+    {server.ROUTE_ENABLED}, {server.LIVENESS_TIMEOUT}, {server.EXPOSURE_INCLUDE}
+  the app
+    {settings.MODE} (all, sidecar or pump), {ROUTER_URL}, {KAFKA_CLIENT}, {settings.SHUTDOWN_TIMEOUT}
+    {settings.APPLICATION_NAME}, {settings.CHAIN_LOCATION}
+  the routing chain (Kafka Connect's syntax, laid over the chain file)
+    transforms.*, predicates.*, errors.*
+
+The recipe's wiring:
+  --{binder.BINDINGS}.input.destination=timeDest
+  --{binder.BINDINGS}.even.destination=evenDest
+  --{binder.BINDINGS}.odd.destination=oddDest
+  --{binder.BROKERS}=localhost:9092
+
+Every property, its default and meaning: docs/configuration.md. Every error message: docs/troubleshooting.md."""
 
 # Spring Boot's console layout, one line per event: date, level, pid, thread, logger, message.
 LOG_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)5s %(process)d --- [%(threadName)15.15s] %(name)-12s : %(message)s"
 
 log = logging.getLogger("python_router")
+
+
+def versions() -> str:
+    """This app's version, its Kafka clients' and Python's, one per line."""
+    lines = [f"python-router {metadata.version('python-router')}", f"kafka-python {metadata.version('kafka-python')}"]
+    try:
+        import confluent_kafka  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        pass
+    else:
+        lines.append(f"confluent-kafka {confluent_kafka.version()[0]} (librdkafka {confluent_kafka.libversion()[0]})")
+    lines.append(f"Python {platform.python_version()} ({platform.python_implementation()})")
+    return "\n".join(lines)
 
 
 def configure_logging() -> None:
@@ -50,25 +92,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(a in ("-h", "--help") for a in arguments):
         print(USAGE)
         return 0
+    if any(a in ("-V", "--version") for a in arguments):
+        print(versions())
+        return 0
     configure_logging()
-    settings: Settings | None = None
+    if hasattr(sys.stderr, "reconfigure"):
+        sys.stderr.reconfigure(errors="backslashreplace")  # a problem line is printed whatever the locale
     try:
-        settings = Settings.resolve(arguments, os.environ)
-        app = RouterApp.from_settings(settings)
-    except (SettingsError, ConfigError, ClientSettingError) as exc:
-        # One line per problem (a chain's configuration reports all of its problems at once).
-        problems = exc.problems if isinstance(exc, ConfigError) else (str(exc),)
-        for problem in problems:
-            message = settings.scrub(problem) if settings is not None else problem
-            print(f"python-router: invalid configuration: {message}", file=sys.stderr, flush=True)
+        app = RouterApp.configure(arguments, os.environ)
+    except ConfigError as error:  # every configuration error: all problems of all groups, secrets masked
+        for problem in error.problems:
+            print(f"python-router: invalid configuration: {problem}", file=sys.stderr, flush=True)
         return 2
     try:
         return app.run()
-    except PumpError as exc:
-        log.error("%s", settings.scrub(str(exc)))
-        return 1
-    except OSError as exc:  # a port in use, an unreadable file: the message says which
-        log.error("%s", settings.scrub(str(exc)))
+    except (PumpError, OSError) as exc:  # a port in use, an unreadable file: the message says which
+        log.error("%s", app.settings.scrub(str(exc)))
         return 1
 
 

@@ -1,4 +1,4 @@
-"""Assembles python-router from resolved properties: the chain, the sidecar and the pump, in one of three modes.
+"""Assembles python-router from its settings: the chain, the sidecar and the pump, in one of three modes.
 
 all      (default) the sidecar on server.port and the pump in one process, classifying in-process
 sidecar  only the sidecar: the classifying container of a two-container pod
@@ -9,46 +9,26 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Final, Literal, cast
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from pump import (
-    DELIVERY,
-    KAFKA_CLIENT,
-    ChainClassifier,
-    Classifier,
-    Pump,
-    PumpConfig,
-    RemoteClassifier,
-    delivery_guarantee,
-    kafka_client,
-    signals,
-)
+from pump import ChainClassifier, Classifier, ClassifierUnavailable, Pump, PumpConfig, RemoteClassifier, signals
 from pump.transactions import exactly_once_conflicts
-from python_router.binding import Settings, SettingsError
 from python_router.instance_identity import group_instance_id, instance_identity, transactional_id
-from sidecar import AppInfo, SidecarServer, SidecarSettings, create_app
-from sidecar.secrets import mask_url_passwords
-from sidecar.settings import ROUTE_ENABLED, parse_duration_s
-from transforms import Chain, build_chain, parse_properties
+from python_router.settings import CHAIN_LOCATION, DEFAULT_CHAIN, Settings
+from sidecar import AppInfo, SidecarServer, create_app
+from spring_properties import Problems, SettingsError, mask_url_passwords, read_properties_file, relaxed
+from spring_properties.binder_names import AUTO_ADD_PARTITIONS
+from transforms import Chain, ConfigError, build_chain
 
 log = logging.getLogger("python_router")
 
-# Properties of python-router's own, spelled once, as a user writes them.
-MODE: Final = "router.mode"
-ROUTER_URL: Final = "router.url"
-CHAIN_LOCATION: Final = "router.chain.location"
-SHUTDOWN_TIMEOUT: Final = "router.shutdown.timeout"
-DEFAULT_CHAIN: Final = "connect-config/router.properties"
-CHAIN_SECTIONS: Final = ("transforms", "predicates", "errors")
-
-Mode = Literal["all", "sidecar", "pump"]
+CHAIN_SECTIONS = ("transforms", "predicates", "errors")
 
 
 @dataclass(frozen=True)
@@ -56,79 +36,39 @@ class RouterApp:
     """What runs: validated at startup, before anything connects or listens."""
 
     settings: Settings
-    mode: Mode
     chain: Chain
-    chain_file: str
-    router_url: str | None
-    kafka_client: str
-    shutdown_timeout_s: float
-    sidecar_settings: SidecarSettings
-    delivery: str = "at-least-once"
-    transactional_id: str | None = None
-    group_instance_id: str | None = None  # the pump's default; None when the user gave theirs, or none
+    pump_config: PumpConfig
     identity_notes: tuple[str, ...] = ()  # startup log lines: static membership, the transactional.id
 
     @classmethod
-    def from_settings(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> RouterApp:
-        raw_mode = settings.get(MODE, "all") or "all"
-        if raw_mode not in ("all", "sidecar", "pump"):
-            raise SettingsError(f"Invalid value {raw_mode} for configuration {MODE}: use all, sidecar or pump")
-        mode = cast(Mode, raw_mode)
-        router_url = settings.get(ROUTER_URL) or None
-        if router_url is not None and not router_url.startswith(("http://", "https://")):
-            raise SettingsError(
-                f"Invalid value {router_url} for configuration {ROUTER_URL}: give the sidecar's base URL, "
-                "for example http://127.0.0.1:8080"
-            )
-        if router_url is not None and mode != "pump":
-            raise SettingsError(f"{ROUTER_URL} is set but {MODE} is {mode}: a remote classifier needs {MODE}=pump")
-        if settings.start_offset not in ("earliest", "latest"):
-            raise SettingsError(
-                f"Invalid value {settings.start_offset} for the consumer's auto.offset.reset: "
-                "python-router starts a new group at earliest or latest (startOffset); use one of them"
-            )
-        try:
-            client = kafka_client(settings.get(KAFKA_CLIENT))
-            guarantee = delivery_guarantee(settings.get(DELIVERY))
-        except ValueError as why:
-            raise SettingsError(str(why)) from why
-        identity = instance_identity(settings, os.environ if environ is None else environ)
-        instance_id, membership_note = group_instance_id(settings, identity)
-        notes = [membership_note]
-        tid = None
-        if guarantee == "exactly-once":
-            conflicts = exactly_once_conflicts(settings.kafka.producer, settings.kafka.consumer)
-            if conflicts:
-                raise SettingsError("; ".join(conflicts))
-            tid, note = transactional_id(settings, identity, fresh=lambda: uuid.uuid4().hex[:12])
-            notes.append(note)
-        chain_file = settings.get(CHAIN_LOCATION, DEFAULT_CHAIN) or DEFAULT_CHAIN
-        return cls(
-            settings=settings,
-            mode=mode,
-            chain=load_chain(settings, chain_file),
-            chain_file=chain_file,
-            router_url=router_url,
-            kafka_client=client,
-            shutdown_timeout_s=_seconds(settings, SHUTDOWN_TIMEOUT, 20.0),
-            sidecar_settings=_sidecar_settings(settings, mode),
-            delivery=guarantee,
-            transactional_id=tid,
-            group_instance_id=instance_id,
-            identity_notes=tuple(notes),
-        )
+    def configure(cls, argv: Sequence[str], environ: Mapping[str, str]) -> RouterApp:
+        """The one collection pass: the properties, the server's and the Kafka clients' settings, and the
+        chain are all read; SettingsError lists every problem found, one line each, secrets masked."""
+        problems = Problems()
+        settings = Settings.read(argv, environ, problems)
+        chain: Chain | None = None
+        pump_config: PumpConfig | None = None
+        notes: tuple[str, ...] = ()
+        with problems.collect():
+            chain = load_chain(settings)
+        with problems.collect():
+            pump_config, notes = _pump_config(settings, environ)
+        problems.raise_if_any(settings.secrets)
+        assert chain is not None and pump_config is not None  # no problem, so both were built
+        return cls(settings, chain, pump_config, notes)
 
     def run(self) -> int:
         """Serve until SIGTERM/SIGINT (or a record that stops the pump); the exit code."""
         self._log_startup()
         registry = CollectorRegistry()
-        if self.mode == "sidecar":
-            server = SidecarServer(self._sidecar(registry, probe=None), self.sidecar_settings, handle_signals=True)
+        mode = self.settings.mode
+        if mode == "sidecar":
+            server = SidecarServer(self._sidecar(registry, probe=None), self.settings.server, handle_signals=True)
             server.run()
             return 0
         pump = self._pump(registry)
-        server = SidecarServer(self._sidecar(registry, probe=pump), self.sidecar_settings)
-        signals.install(pump, shutdown_timeout_s=self.shutdown_timeout_s)
+        server = SidecarServer(self._sidecar(registry, probe=pump), self.settings.server)
+        signals.install(pump, shutdown_timeout_s=self.settings.shutdown_timeout_s)
         server.start()
         log.info("Actuator on %s/actuator (pid %d)", server.url, os.getpid())
         try:
@@ -137,107 +77,123 @@ class RouterApp:
             server.stop()
 
     def _pump(self, registry: CollectorRegistry) -> Pump:
-        s = self.settings
-        classifier: Classifier = RemoteClassifier(self.router_url) if self.router_url else ChainClassifier(self.chain)
-        bindings = s.bindings
-        outputs = tuple(dict.fromkeys(v for k, v in bindings.items() if k != "input"))
-        config = PumpConfig(
-            group_id=s.group,
-            input_topic=bindings["input"],
-            output_topics=outputs,
-            kafka_client=self.kafka_client,
-            delivery=self.delivery,
-            transactional_id=self.transactional_id,
-            group_instance_id=self.group_instance_id,
-            consumer=s.kafka.consumer,
-            producer=s.kafka.producer,
-            admin=s.kafka.admin,
-            start_offset="latest" if s.start_offset == "latest" else "earliest",
-            auto_create_topics=s.auto_create_topics,
-            min_partition_count=s.min_partition_count,
-            replication_factor=s.replication_factor,
-            shutdown_timeout_s=self.shutdown_timeout_s,
-            app_name=s.app_name,
-            instance_index=s.instance_index,
-        )
-        return Pump(config, classifier, self.chain.errors, registry)
+        url = self.settings.router_url
+        classifier: Classifier = _remote(url, self.settings.binder.bindings) if url else ChainClassifier(self.chain)
+        return Pump(self.pump_config, classifier, self.chain.errors, registry)
 
     def _sidecar(self, registry: CollectorRegistry, probe: Pump | None) -> FastAPI:
         s = self.settings
+        kafka = {"brokers": ",".join(s.binder.brokers), "group": s.group, "startOffset": s.binder.start_offset}
         info = AppInfo(
             name=s.app_name,
             stream_name=s.stream_name,
             app_label=s.app_label,
-            bindings=dict(s.bindings),
-            details={"mode": self.mode, "chainFile": self.chain_file, "kafka": _kafka_details(s)},
+            bindings=dict(s.binder.bindings),
+            details={"mode": s.mode, "chainFile": s.chain_location, "kafka": kafka},
         )
-        return create_app(self.chain, info=info, settings=self.sidecar_settings, registry=registry, probe=probe)
+        return create_app(self.chain, info=info, settings=s.server, registry=registry, probe=probe)
 
     def _log_startup(self) -> None:
         s = self.settings
         log.info(
             "python-router starting in mode %s: bindings %s, group %s, brokers %s",
-            self.mode,
-            ", ".join(f"{k}->{v}" for k, v in s.bindings.items()),
+            s.mode,
+            ", ".join(f"{k}->{v}" for k, v in s.binder.bindings.items()),
             s.group,
-            ",".join(s.brokers),
+            ",".join(s.binder.brokers),
         )
         log.info("Resolved properties: %s", s.describe())
-        if s.auto_add_partitions:
+        if s.binder.auto_add_partitions:
             log.warning(
-                "spring.cloud.stream.kafka.binder.autoAddPartitions=true is ignored: python-router never alters an "
-                "existing topic; add partitions with Kafka's kafka-topics.sh --alter"
+                "%s=true is ignored: python-router never alters an existing topic; add partitions with Kafka's "
+                "kafka-topics.sh --alter",
+                AUTO_ADD_PARTITIONS,
             )
-        if self.mode != "sidecar":
+        if s.mode != "sidecar":
             for note in self.identity_notes:
                 log.info("%s", note)
-        for ignored in s.kafka.ignored:
+        for ignored in s.binder.kafka.ignored:
             log.info("Kafka client setting %s ignored: %s", ignored.key, ignored.reason)
         stages = ", ".join(f"{d['alias']} ({d['type']})" for d in self.chain.describe())
-        log.info("Chain from %s: %s; errors.tolerance=%s", self.chain_file, stages, self.chain.errors.tolerance)
-        if self.router_url:
-            log.info("Classifying through the sidecar at %s", mask_url_passwords(self.router_url))
+        log.info("Chain from %s: %s; errors.tolerance=%s", s.chain_location, stages, self.chain.errors.tolerance)
+        if s.router_url:
+            log.info("Classifying through the sidecar at %s", mask_url_passwords(s.router_url))
 
 
-def load_chain(settings: Settings, location: str) -> Chain:
-    """The chain file, with any transforms.*, predicates.* and errors.* properties laid over it."""
-    path = Path(location)
+def _remote(url: str, bindings: Mapping[str, str]) -> RemoteClassifier:
+    """The sidecar's classifier, asked at once whether it routes for these bindings (each answer is checked
+    again, so a sidecar replaced by a differently configured one is refused too)."""
+    remote = RemoteClassifier(url, bindings)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SettingsError(
-            f"Cannot read the routing chain {location} ({exc.strerror or exc}): set {CHAIN_LOCATION} to a "
-            f"Connect-style properties file, or run from the folder that holds {DEFAULT_CHAIN}"
-        ) from None
-    properties = parse_properties(text)
-    properties.update(settings.section(*CHAIN_SECTIONS, vocabulary=properties))
-    return build_chain(properties, bindings=settings.bindings)
+        remote.check()
+    except ClassifierUnavailable as why:
+        log.warning("%s. Nothing is routed through it until it answers with this pump's bindings.", why)
+    else:
+        log.info("The sidecar at %s routes for this pump's bindings.", remote.shown_url)
+    return remote
 
 
-def _sidecar_settings(settings: Settings, mode: Mode) -> SidecarSettings:
-    properties = dict(settings.raw)
-    properties["server.port"] = str(settings.server_port)
-    properties["server.address"] = settings.server_address
-    if mode == "pump":
-        # A pump-only container does not classify for others unless asked to.
-        properties.setdefault(ROUTE_ENABLED, "false")
-    return SidecarSettings.from_properties(properties)
-
-
-def _seconds(settings: Settings, key: str, default: float) -> float:
-    """A duration property in Spring's syntax (`20s`, `PT20S`, `20000ms`), as the sidecar reads its own."""
-    raw = settings.get(key)
-    if raw is None:
-        return default
+def load_chain(settings: Settings) -> Chain:
+    """The chain file (read as Spring reads a .properties file), with any transforms.*, predicates.* and
+    errors.* properties laid over it. Raises ConfigError listing every problem, each with its origin."""
+    location = settings.chain_location
+    fix = f"set {CHAIN_LOCATION} to a Connect-style properties file, or run from the folder that holds {DEFAULT_CHAIN}"
+    from_file = read_properties_file(location, what="the routing chain", fix=fix)
+    properties = {key: prop.value for key, prop in from_file.items()}
+    overlay = settings.section(*CHAIN_SECTIONS, vocabulary=properties)
+    properties.update(overlay)
     try:
-        seconds = parse_duration_s(raw.strip())
-    except ValueError as why:
-        raise SettingsError(f"Invalid value {raw} for configuration {key}: {why}") from None
-    if seconds < 1:
-        hint = " (a bare number is milliseconds, as in Spring: write 20s)" if raw.strip().isdigit() else ""
-        raise SettingsError(f"Invalid value {raw} for configuration {key}: give at least 1s{hint}")
-    return seconds
+        return build_chain(properties, bindings=settings.binder.bindings)
+    except ConfigError as error:
+        origins = {relaxed(key): settings.sources.get(key, "") for key in settings.raw}
+        origins.update({relaxed(key): f"file {location}" for key in from_file if key not in overlay})
+        raise ConfigError([_with_origin(line, origins) for line in error.problems]) from None
 
 
-def _kafka_details(settings: Settings) -> Mapping[str, object]:
-    return {"brokers": ",".join(settings.brokers), "group": settings.group, "startOffset": settings.start_offset}
+_CHAIN_KEY = re.compile(
+    r'^(?:Invalid value .*? for configuration (?P<key>\S+):|Missing required configuration "(?P<missing>[^"]+)")'
+)
+
+
+def _with_origin(line: str, origins: Mapping[str, str]) -> str:
+    """A chain problem line, with where its property came from (an argument, the environment, the file)."""
+    match = _CHAIN_KEY.match(line)
+    origin = origins.get(relaxed(match["key"] or match["missing"])) if match else None
+    return f"{line} (origin: {origin})" if origin else line
+
+
+def _pump_config(settings: Settings, environ: Mapping[str, str]) -> tuple[PumpConfig, tuple[str, ...]]:
+    """The pump's settings, typed: the binder's bindings, group, clients, topic provisioning and delivery
+    guarantee, with the instance's identity (python_router/instance_identity.py); and the startup log lines
+    that say what that identity gives."""
+    binder = settings.binder
+    identity = instance_identity(settings, environ)
+    instance_id, membership = group_instance_id(settings, identity)
+    notes = [membership]
+    tid = None
+    if settings.delivery == "exactly-once":
+        conflicts = exactly_once_conflicts(binder.kafka.producer, binder.kafka.consumer)
+        if conflicts:
+            raise SettingsError(conflicts)
+        tid, note = transactional_id(settings, identity, fresh=lambda: uuid.uuid4().hex[:12])
+        notes.append(note)
+    config = PumpConfig(
+        group_id=settings.group,
+        input_topic=binder.bindings["input"],
+        output_topics=tuple(dict.fromkeys(v for k, v in binder.bindings.items() if k != "input")),
+        kafka_client=settings.kafka_client,
+        delivery=settings.delivery,
+        transactional_id=tid,
+        group_instance_id=instance_id,
+        consumer=binder.kafka.consumer,
+        producer=binder.kafka.producer,
+        admin=binder.kafka.admin,
+        start_offset="latest" if binder.start_offset == "latest" else "earliest",
+        auto_create_topics=binder.auto_create_topics,
+        min_partition_count=binder.min_partition_count,
+        replication_factor=binder.replication_factor,
+        shutdown_timeout_s=settings.shutdown_timeout_s,
+        app_name=settings.app_name,
+        instance_index=settings.instance_index,
+    )
+    return config, tuple(notes)

@@ -19,11 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from python_router.binding import INDEX_VARIABLES, INSTANCE_INDEX, Settings, SettingsError
-from sidecar.settings import FALSE, TRUE
+from python_router.settings import INDEX_VARIABLES, INSTANCE_INDEX, STATIC_MEMBERSHIP, Settings
 
-# Static membership by default when the rule above finds an identity; false turns it off.
-STATIC_MEMBERSHIP: Final = "router.kafka.static-membership"
 KUBERNETES_VARIABLE: Final = "KUBERNETES_SERVICE_HOST"
 
 
@@ -40,7 +37,7 @@ def instance_identity(
     settings: Settings, environ: Mapping[str, str], hostname: Callable[[], str] = socket.gethostname
 ) -> InstanceIdentity:
     """This instance's identity by the module's rule."""
-    given = settings.kafka.consumer.get("group_instance_id")
+    given = settings.binder.kafka.consumer.get("group_instance_id")
     if given:
         return InstanceIdentity(str(given), "group.instance.id as given", user_given=True)
     if settings.get(INSTANCE_INDEX) is not None:
@@ -57,22 +54,12 @@ def instance_identity(
     )
 
 
-def static_membership(settings: Settings) -> bool:
-    """Whether router.kafka.static-membership allows static membership (default true)."""
-    raw = (settings.get(STATIC_MEMBERSHIP) or "true").strip().lower()
-    if raw in TRUE:
-        return True
-    if raw in FALSE:
-        return False
-    raise SettingsError(f"Invalid value {raw} for configuration {STATIC_MEMBERSHIP}: write true or false")
-
-
 def group_instance_id(settings: Settings, identity: InstanceIdentity) -> tuple[str | None, str]:
     """The group.instance.id the pump sets by default (None: the user's own, or none), and the startup log
     line that says so."""
     if identity.user_given:
         return None, f"Static membership on: group.instance.id={identity.name} ({identity.origin})"
-    if not static_membership(settings):
+    if not settings.static_membership:
         return None, f"Static membership off: {STATIC_MEMBERSHIP}=false"
     if identity.name is None:
         return None, f"Static membership off: {identity.origin}; set group.instance.id to turn it on"

@@ -14,18 +14,20 @@ from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from kafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 
-from python_router.secrets import mask_value
+from spring_properties import mask_value
+from transforms.errors import ConfigError
 
 Role = Literal["consumer", "producer", "admin"]
 ROLES: tuple[Role, ...] = ("consumer", "producer", "admin")
 
 
-class ClientSettingError(ValueError):
+class ClientSettingError(ConfigError):
     """A Kafka client setting that kafka-python cannot honour; the message says what to set instead."""
 
     def __init__(self, key: str, message: str) -> None:
         self.key = key
-        super().__init__(message)
+        self.message = message
+        super().__init__([message])
 
 
 @dataclass(frozen=True, slots=True)

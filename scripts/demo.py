@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from python_router.binding import EntryPointStyle, deployment_properties_for, scdf_launch  # noqa: E402
 from scripts.local_kafka import LocalKafka, _die_with_parent, free_port  # noqa: E402
+from scripts.scdf_deployer import EntryPointStyle, deployment_properties_for, scdf_launch  # noqa: E402
 from scripts.stream_apps import FUNCTION, StreamAppsError, build, jvm_command  # noqa: E402
 
 DEPLOYMENT = ROOT / "connect-config" / "polyglot-python-app-deployment.properties"

@@ -25,6 +25,9 @@ MODULE = ROOT / "stream-apps"
 JAR = MODULE / "target" / "stream-apps.jar"
 STAMP = MODULE / "target" / ".built-from"
 NEXT_APP = "+"  # StreamApps.java splits its arguments into apps on this word
+# SCDF's prebuilt apps whose user contract the functions follow, as the deployment docs register them.
+PREBUILT_VERSION = "5.0.1"  # Spring Boot 3, Java 17
+PREBUILT = {"time": "time-source-kafka", "log": "log-sink-kafka"}
 FUNCTION = "spring.cloud.function.definition"  # the property that picks an app: time, log, router, ...
 # Start-up and memory over peak speed: the demo's JVM (three apps) measured 182 MiB resident with these.
 JVM_OPTIONS = ("-Xmx160m", "-Xss512k", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError")

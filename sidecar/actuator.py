@@ -13,7 +13,7 @@ from prometheus_client.exposition import choose_encoder
 from starlette.responses import Response
 
 from . import schemas
-from .health import GROUPS, http_status
+from .health import GROUP_MEMBERS, GROUPS, http_status
 from .problems import HttpProblem
 from .state import SidecarState
 
@@ -74,6 +74,19 @@ def actuator_router(state: SidecarState, registry: CollectorRegistry) -> APIRout
                 response_class=Response,
                 responses=_HEALTH_RESPONSES,
             )
+            # The links advertise `health/{*path}`: a group's member answers under the group, as in Spring.
+            router.add_api_route(
+                f"/health/{group}/{{component}}",
+                _group_member_endpoint(state, group),
+                methods=["GET"],
+                summary=f"The {group} group's component ({GROUP_MEMBERS[group]})",
+                response_class=Response,
+                responses={
+                    200: schemas.json_body("HealthComponent", "The component is UP."),
+                    404: schemas.problem("The group holds no component of that name."),
+                    503: schemas.json_body("HealthComponent", "The component is DOWN or OUT_OF_SERVICE."),
+                },
+            )
 
         @router.get(
             "/health/{component}",
@@ -129,7 +142,42 @@ def _group_endpoint(state: SidecarState, group: str) -> Callable[[Request], Awai
     return probe
 
 
+def _group_member_endpoint(state: SidecarState, group: str) -> Callable[[Request, str], Awaitable[Response]]:
+    async def member(request: Request, component: str) -> Response:
+        member_name = GROUP_MEMBERS[group]
+        if component != member_name:
+            raise HttpProblem(
+                404, f"There is no component {component!r} in the {group} group: the {group} group holds {member_name}."
+            )
+        found = state.health.group(group)["components"][member_name]  # type: ignore[index]
+        return _json(request, orjson.dumps(found), http_status(str(found["status"])))
+
+    member.__name__ = f"health_{group}_member"
+    return member
+
+
 def _json(request: Request, body: str | bytes, status: int = 200) -> Response:
-    accept = request.headers.get("accept", "")
-    media_type = next((kind for kind in _ACTUATOR_TYPES if kind in accept), "application/json")
-    return Response(body, status_code=status, media_type=media_type)
+    return Response(body, status_code=status, media_type=_negotiated(request.headers.get("accept")))
+
+
+def _negotiated(accept: str | None) -> str:
+    """The media type to answer, from the Accept header, as Spring's actuator negotiates: its own types when
+    asked for, else JSON; 406 when the client accepts none of them (an unknown actuator version, say)."""
+    if not accept:
+        return "application/json"
+    ranges = []
+    for part in accept.split(","):
+        media_range, _, params = part.strip().partition(";")
+        if "q=0" in params.replace(" ", "") and not any(c in params for c in "123456789"):
+            continue  # q=0: not acceptable
+        ranges.append(media_range.strip().lower())
+    for kind in _ACTUATOR_TYPES:
+        if kind in ranges:
+            return kind
+    if any(r in ("application/json", "application/*", "*/*") for r in ranges):
+        return "application/json"
+    raise HttpProblem(
+        406,
+        f"None of the media types in Accept: {accept} is one the actuator answers: ask for "
+        f"{', '.join(_ACTUATOR_TYPES)} or application/json (or send no Accept header).",
+    )

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Final
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .actuator import actuator_router
 from .chain import RoutingChain
 from .docs import install_docs
 from .info import AppInfo
-from .limits import RequestSizeLimit
+from .limits import RequestSizeLimit, RouteGate
 from .metrics import HttpMetrics, HttpMetricsMiddleware
 from .probe import PumpProbe
 from .problems import install_problem_handlers
@@ -45,6 +47,7 @@ def create_app(
     registry = registry if registry is not None else CollectorRegistry()
     state = SidecarState(chain, info, settings, probe)
     metrics = HttpMetrics(registry)
+    _register_process_metrics(registry)
 
     app = FastAPI(
         title=info.name,
@@ -52,16 +55,19 @@ def create_app(
         description=_DESCRIPTION,
         docs_url=None,  # served by install_docs, with local assets
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url="/openapi.json" if "openapi" in settings.exposed else None,
     )
     app.state.sidecar = state
     install_problem_handlers(app)
     app.include_router(actuator_router(state, registry))
     if settings.route_enabled:
         app.include_router(route_router(state, metrics))
-    install_docs(app)
+    if {"openapi", "swagger-ui"} <= settings.exposed:
+        install_docs(app)
     # Added last = outermost: the metrics time everything, the size limit's refusals included.
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_size)
+    app.add_middleware(RouteGate)
+    app.add_middleware(_HeadAsGet)
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
 
     def openapi() -> dict[str, Any]:
@@ -74,6 +80,27 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _register_process_metrics(registry: CollectorRegistry) -> None:
+    """`process_*` (memory, CPU, open files) and `python_info`, as Micrometer publishes the JVM's; once per
+    registry (prometheus_client's default REGISTRY has them already)."""
+    for collector in (ProcessCollector, PlatformCollector):
+        with contextlib.suppress(ValueError):  # already registered there
+            collector(registry=registry)
+
+
+class _HeadAsGet:
+    """ASGI middleware: HEAD is answered as GET (Spring does so for every GET mapping); uvicorn sends the
+    status and headers without the body. A HEAD where only POST is mapped gets the 405 of a GET."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET"}
+        await self.app(scope, receive, send)
 
 
 def set_chain(app: FastAPI, chain: RoutingChain | None) -> None:

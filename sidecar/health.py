@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Final
 
+from spring_properties import mask_secrets
+
 from .chain import RoutingChain, dead_letter_topic
 from .probe import PumpProbe
-from .secrets import mask_secrets
 from .settings import LIVENESS_TIMEOUT
 
 UP: Final = "UP"
@@ -18,6 +19,7 @@ UNKNOWN: Final = "UNKNOWN"
 # Spring's SimpleStatusAggregator: the first of these present among the components is the aggregate.
 _SEVERITY: Final = (DOWN, OUT_OF_SERVICE, UP, UNKNOWN)
 GROUPS: Final = ("liveness", "readiness")
+GROUP_MEMBERS: Final = {"liveness": "livenessState", "readiness": "readinessState"}
 _OWN_COMPONENTS: Final = frozenset({"chain", "livenessState", "readinessState"})
 
 Component = dict[str, object]

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Final
 
+from spring_properties import mask_secrets
+
 from .chain import RoutingChain, dead_letter_topic
-from .secrets import mask_secrets
 
 # Distributions whose versions matter when reading a bug report; looked up by metadata, never imported.
 _REPORTED_DISTRIBUTIONS: Final = ("kafka-python", "crc32c", "fastapi", "uvicorn", "prometheus-client")

@@ -1,7 +1,11 @@
-"""The request body size limit (`server.max-request-size`), enforced before a body is buffered."""
+"""Request limits: the body size (`server.max-request-size`), enforced before a body is buffered, and the
+/route gate that bounds how many requests are classified, and answers held, at once."""
 
 from __future__ import annotations
 
+from typing import Final
+
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .problems import HttpProblem
@@ -54,3 +58,40 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None  # the HTTP server itself refuses a malformed Content-Length
     return None
+
+
+# /route requests answered at once. Classifying is CPU work under one GIL: more at once only multiplies the
+# memory held (each batch's records and answer) without answering sooner. The others wait, unread.
+ROUTE_CONCURRENCY: Final = 2
+# An answer is written in pieces this large, each after the client has read the previous ones: a client
+# that does not read holds its turn (until server.connection-timeout aborts it), not another answer's memory.
+_ANSWER_PIECE_BYTES: Final = 64 * 1024
+
+
+class RouteGate:
+    """ASGI middleware: at most ROUTE_CONCURRENCY requests under `prefix` are read, classified and answered
+    at once, each until its answer is written; the health endpoints never wait for it."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "/route") -> None:
+        self.app = app
+        self.prefix = prefix
+        self._turns = anyio.CapacityLimiter(ROUTE_CONCURRENCY)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_in_pieces(message: Message) -> None:
+            body = message.get("body", b"")
+            if message["type"] != "http.response.body" or len(body) <= _ANSWER_PIECE_BYTES:
+                await send(message)
+                return
+            more = message.get("more_body", False)
+            for start in range(0, len(body), _ANSWER_PIECE_BYTES):
+                piece = body[start : start + _ANSWER_PIECE_BYTES]
+                last = start + _ANSWER_PIECE_BYTES >= len(body)
+                await send({"type": "http.response.body", "body": piece, "more_body": more or not last})
+
+        async with self._turns:
+            await self.app(scope, receive, send_in_pieces)

@@ -10,6 +10,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 
@@ -90,6 +91,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             request.url.path,
         )
 
+    async def on_client_gone(request: Request, exc: Exception) -> Response:
+        # The client left (or was cut for being slow, see connections.py) while its body was read: nobody
+        # reads this answer, and a stack trace per such client would flood the log.
+        return Response(status_code=400)
+
+    app.add_exception_handler(ClientDisconnect, on_client_gone)
     app.add_exception_handler(HttpProblem, on_problem)
     app.add_exception_handler(HTTPException, on_http_exception)
     app.add_exception_handler(RequestValidationError, on_validation_error)

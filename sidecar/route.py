@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import codecs
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Final
 
 import anyio.to_thread
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from spring_properties.binder_names import INPUT_DESTINATION
 from transforms.errors import TransformError
 from transforms.record import Record
 
@@ -16,6 +19,7 @@ from . import schemas, wire
 from .chain import RoutingChain
 from .metrics import HttpMetrics
 from .problems import HttpProblem
+from .settings import MAX_BATCH_RECORDS, MAX_REQUEST_SIZE
 from .state import SidecarState
 
 # Bodies that are the bare value. curl -d sends application/x-www-form-urlencoded without encoding
@@ -34,12 +38,14 @@ not an HTTP error: the answer is 200 with `status: failed`, the `error`, and the
 pump would send the record to (with `errors.tolerance=all`)."""
 
 _BATCH_DOC: Final = """Classify many records in one request (the pump's remote mode sends a poll's worth):
-`{"records": [RecordIn, ...]}` in, `{"results": [RouteResult, ...]}` out, in the same order. One invalid
-record refuses the whole batch (422), naming each problem by its index."""
+`{"records": [RecordIn, ...]}` in, `{"results": [RouteResult, ...], "bindings": {...}}` out, results in the
+same order; `bindings` are the destinations the chain was built for (the pump's remote mode checks them). One invalid
+record refuses the whole batch (422), naming each problem by its index. A batch over
+`router.route.batch.max-records` records (default 5000) is refused with 413."""
 
 _REFUSALS: Final[dict[int | str, dict[str, Any]]] = {
     400: schemas.problem("The body is not valid JSON."),
-    413: schemas.problem("The body is over `server.max-request-size`."),
+    413: schemas.problem(f"The body is over `{MAX_REQUEST_SIZE}`, or a batch over `{MAX_BATCH_RECORDS}`."),
     415: schemas.problem("The Content-Type is not one /route reads."),
     422: schemas.problem("The JSON is not a record (a wrong field, type or value); each problem is listed."),
     503: schemas.problem("The routing chain is not loaded yet; retry after `Retry-After` seconds."),
@@ -80,10 +86,12 @@ def route_router(state: SidecarState, metrics: HttpMetrics) -> APIRouter:
         if media_type is None or media_type in RAW_TYPES:
             record = Record(topic=_raw_topic(state), value=body)
         elif _is_json(media_type):
+            body = _utf8(request, body)
             try:
                 record = wire.decode_record(wire.parse_json(body), state.input_topic)
             except wire.BadRecords as bad:
-                raise HttpProblem(422, f"The body is not a record: {bad}", bad.problems) from None
+                exact = _exactly(bad, body, lambda document: wire.decode_record(document, state.input_topic))
+                raise HttpProblem(422, f"The body is not a record: {exact}", exact.problems) from None
             except ValueError as why:
                 raise HttpProblem(400, str(why)) from None
         else:
@@ -109,27 +117,89 @@ def route_router(state: SidecarState, metrics: HttpMetrics) -> APIRouter:
         media_type = _media_type(request)
         if media_type is None or not _is_json(media_type):
             raise _unsupported(media_type, 'application/json, {"records": [...]}')
-        body = await request.body()
+        body = _utf8(request, await request.body())
+        batch = _Batch(state.input_topic, routing, metrics, state.settings.max_batch_records, state.bindings_json)
         if len(body) < _THREAD_THRESHOLD_BYTES:
-            return Response(_batch(body, state.input_topic, routing, metrics), media_type="application/json")
-        answer = await anyio.to_thread.run_sync(_batch, body, state.input_topic, routing, metrics)
-        return Response(answer, media_type="application/json")
+            return Response(batch.answer(body), media_type="application/json")
+        return Response(await anyio.to_thread.run_sync(batch.answer, body), media_type="application/json")
 
     return router
 
 
-def _batch(
-    body: bytes, input_topic: str | None, routing: tuple[RoutingChain, str | None], metrics: HttpMetrics
-) -> bytes:
-    """Parse, classify and encode a whole batch: the CPU-bound part, runnable in a worker thread."""
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """What answering a batch needs, taken from the state once per request."""
+
+    input_topic: str | None
+    routing: tuple[RoutingChain, str | None]
+    metrics: HttpMetrics
+    max_records: int
+    bindings_json: bytes
+
+    def answer(self, body: bytes) -> bytes:
+        """Parse, classify and encode a whole batch: the CPU-bound part, runnable in a worker thread. The
+        answer says which bindings the chain routes for, so that a pump can refuse a sidecar set up for
+        other topics (see pump/remote.py)."""
+        try:
+            document = wire.parse_json(body)
+            count = wire.batch_length(document)
+            if count > self.max_records:
+                # Refused before a record is built: an answer is a few hundred bytes per record, whatever its size.
+                raise HttpProblem(
+                    413,
+                    f"The batch has {count} records, over the limit of {self.max_records} records per request "
+                    f"({MAX_BATCH_RECORDS}). Send fewer records per request, or raise {MAX_BATCH_RECORDS}.",
+                )
+            records = wire.decode_batch(document, self.input_topic)
+        except wire.BadRecords as bad:
+            exact = _exactly(bad, body, lambda document: wire.decode_batch(document, self.input_topic))
+            raise HttpProblem(422, f"The batch has invalid records: {exact}", exact.problems) from None
+        except ValueError as why:
+            raise HttpProblem(400, str(why)) from None
+        chain, dead_letter_topic = self.routing
+        results = wire.dumps(_classify(chain, dead_letter_topic, records, self.metrics))
+        return b'{"results":' + results + b',"bindings":' + self.bindings_json + b"}"
+
+
+def _exactly(bad: wire.BadRecords, body: bytes, decode: Callable[[object], object]) -> wire.BadRecords:
+    """The same problems, with each number quoted as sent (see wire.parse_json_exactly): refusals are rare,
+    so the body is read a second time only for them."""
     try:
-        records = wire.decode_batch(wire.parse_json(body), input_topic)
-    except wire.BadRecords as bad:
-        raise HttpProblem(422, f"The batch has invalid records: {bad}", bad.problems) from None
-    except ValueError as why:
-        raise HttpProblem(400, str(why)) from None
-    chain, dead_letter_topic = routing
-    return wire.dumps({"results": _classify(chain, dead_letter_topic, records, metrics)})
+        decode(wire.parse_json_exactly(body))
+    except wire.BadRecords as exact:
+        return exact
+    except ValueError:
+        pass
+    return bad
+
+
+def _utf8(request: Request, body: bytes) -> bytes:
+    """A JSON body as UTF-8: decoded from the charset its Content-Type declares, if another."""
+    content_type = request.headers.get("content-type", "")
+    charset = next(
+        (
+            value.strip().strip('"').lower()
+            for name, _, value in (param.partition("=") for param in content_type.split(";")[1:])
+            if name.strip().lower() == "charset"
+        ),
+        "utf-8",
+    )
+    if charset in ("utf-8", "utf8"):
+        return body
+    try:
+        codec = codecs.lookup(charset)
+    except LookupError:
+        raise HttpProblem(
+            415,
+            f"Content-Type {content_type} names a charset this server does not know: send the JSON as UTF-8 "
+            "(charset=utf-8, or none), or in a charset Python knows (latin-1, utf-16...).",
+        ) from None
+    try:
+        return body.decode(codec.name).encode("utf-8", errors="surrogatepass")
+    except UnicodeDecodeError as why:
+        raise HttpProblem(
+            400, f"The body is not valid {charset} (byte {why.start}), as its Content-Type says: {why.reason}."
+        ) from None
 
 
 def _classify(
@@ -174,7 +244,7 @@ def _raw_topic(state: SidecarState) -> str:
         raise HttpProblem(
             422,
             "A bare value needs the input binding's destination as its topic, and none is configured "
-            '(spring.cloud.stream.bindings.input.destination). Send JSON with a "topic" instead.',
+            f'({INPUT_DESTINATION}). Send JSON with a "topic" instead.',
         )
     return topic
 

@@ -99,7 +99,10 @@ ROUTE_ERROR: Final[Schema] = {
     "properties": {
         "stage": {"type": "string", "description": "Connect's stage, e.g. TRANSFORMATION or PREDICATE."},
         "alias": {"type": "string", "description": "The failing transform's or predicate's alias."},
-        "class_name": {"type": "string", "description": "Its configured type."},
+        "class_name": {
+            "type": "string",
+            "description": "Its class, fully qualified (module.Class), as Connect names it.",
+        },
         "exception_class": {"type": "string"},
         "message": {"type": "string"},
         "retriable": {"type": "boolean", "description": "Whether trying again may succeed."},
@@ -143,9 +146,16 @@ ROUTE_RESULT: Final[Schema] = {
 
 BATCH_RESULT: Final[Schema] = {
     "type": "object",
-    "description": "One result per record, in the order of the request.",
-    "required": ["results"],
-    "properties": {"results": {"type": "array", "items": _ref("RouteResult")}},
+    "description": "One result per record, in the order of the request, and the bindings the chain routes for.",
+    "required": ["results", "bindings"],
+    "properties": {
+        "results": {"type": "array", "items": _ref("RouteResult")},
+        "bindings": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Binding name -> destination, as in /actuator/info: a pump checks they are its own.",
+        },
+    },
 }
 
 PROBLEM: Final[Schema] = {

@@ -14,6 +14,7 @@ from typing import Final
 import uvicorn
 from fastapi import FastAPI
 
+from .connections import BACKLOG, ConnectionGuard
 from .settings import SERVER_ADDRESS, SERVER_PORT, SidecarSettings
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,12 @@ class SidecarServer:
         self.host = settings.host
         self._socket = _bind(settings.host, settings.port)
         self.port: int = self._socket.getsockname()[1]
+        self.guard = ConnectionGuard(settings.max_connections, settings.connection_timeout_s)
         config = uvicorn.Config(
             app,
+            http=self.guard.protocol(),
+            backlog=BACKLOG,
+            timeout_keep_alive=max(1, round(settings.connection_timeout_s)),
             log_config=None,  # the entry point configures logging
             access_log=False,  # Spring Boot logs no access either; metrics count requests
             server_header=False,  # do not advertise the server software

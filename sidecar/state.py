@@ -27,6 +27,7 @@ class SidecarState:
         self.probe = probe
         self.health = Health(lambda: self.chain, probe, settings.liveness_timeout_s)
         self.info_json = b""
+        self.bindings_json = orjson.dumps(dict(info.bindings))
         # The chain and its dead-letter topic, swapped as one attribute: a request reads one consistent pair
         # even while another thread replaces the chain.
         self.routing: tuple[RoutingChain, str | None] | None = None

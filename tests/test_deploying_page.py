@@ -1,5 +1,5 @@
 """docs/deploying.md (and README.md's short version) deploy what the project ships: the stream and the
-properties file of connect-config/, the probe paths it sets, and SCDF's app versions the demo runs."""
+properties file of connect-config/, the probe paths it sets, and the SCDF apps whose contract stream-apps/ follows."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from scripts.demo import DEPLOYMENT, SCDF_APPS, SCDF_APPS_VERSION
+from scripts.demo import DEPLOYMENT
+from scripts.stream_apps import PREBUILT, PREBUILT_VERSION
 from tests.docs_pages import ROOT, code_blocks, section
 
 SHOWN = {"docs": ("docs/deploying.md", "Register, create, deploy"), "README": ("README.md", "Deploy to SCDF")}
@@ -27,9 +28,9 @@ def test_the_stream_and_properties_are_the_shipped_ones(page: str) -> None:
 
 
 @pytest.mark.parametrize("page", sorted(SHOWN))
-def test_the_scdf_apps_are_the_versions_the_demo_runs(page: str) -> None:
+def test_the_scdf_apps_are_the_ones_whose_contract_stream_apps_follows(page: str) -> None:
     registered = re.findall(r"--uri docker:springcloudstream/([\w-]+):([\w.]+)", shell(page))
-    assert sorted(registered) == sorted((app, SCDF_APPS_VERSION) for app in SCDF_APPS.values())
+    assert sorted(registered) == sorted((app, PREBUILT_VERSION) for app in PREBUILT.values())
 
 
 def test_the_probe_paths_shown_are_the_ones_the_properties_file_sets() -> None:

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import yaml
 
-from python_router.binding import deployment_properties_for
 from scripts.local_kafka import kafka_version
+from scripts.scdf_deployer import deployment_properties_for
 from sidecar import SidecarSettings, create_app
 
 ROOT = Path(__file__).resolve().parent.parent

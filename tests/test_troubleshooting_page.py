@@ -11,7 +11,7 @@ import pytest
 
 from tests.docs_pages import ROOT, page
 
-PACKAGES = ("transforms", "sidecar", "pump", "python_router")
+PACKAGES = ("transforms", "spring_properties", "sidecar", "pump", "python_router")
 PAGE = "docs/troubleshooting.md"
 PLACEHOLDER = "\x00"
 

@@ -37,7 +37,9 @@ class _Stage:
     test: Callable[[Record], bool] | None
     negate: bool
     info: StageInfo
-    predicate_type: str | None
+    # Fully qualified class names (module.Class), as Connect names a failing stage (executingClass().getName()).
+    class_name: str
+    predicate_class: str | None
 
 
 class Chain:
@@ -79,13 +81,13 @@ class Chain:
                 try:
                     matched = test(record)
                 except Exception as exc:  # any fault of a stage becomes a TransformError naming it
-                    raise _failure("PREDICATE", stage.info.predicate, stage.predicate_type, exc) from exc
+                    raise _failure("PREDICATE", stage.info.predicate, stage.predicate_class, exc) from exc
                 if (not matched) is not negate:  # a stage applies when negate XOR test(record)
                     continue
             try:
                 result = apply(record)
             except Exception as exc:  # any fault of a stage becomes a TransformError naming it
-                raise _failure("TRANSFORMATION", stage.info.alias, stage.info.type_name, exc) from exc
+                raise _failure("TRANSFORMATION", stage.info.alias, stage.class_name, exc) from exc
             if result is None:
                 return None
             if result.__class__ is not Record and not isinstance(result, Record):
@@ -93,9 +95,14 @@ class Chain:
                     f"the transformation returned {type(result).__name__} {result!r:.100}, "
                     "not a Record or None; fix its apply()"
                 )
-                raise _failure("TRANSFORMATION", stage.info.alias, stage.info.type_name, problem)
+                raise _failure("TRANSFORMATION", stage.info.alias, stage.class_name, problem)
             record = result
         return record
+
+
+def qualified_name(cls: type) -> str:
+    """`module.Class`: what Connect's dead letters and logs call a stage (a Java class's getName())."""
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _failure(stage: str, alias: str | None, class_name: str | None, exc: BaseException) -> TransformError:
@@ -105,7 +112,7 @@ def _failure(stage: str, alias: str | None, class_name: str | None, exc: BaseExc
             stage=stage,
             alias=alias or "",
             class_name=class_name or "",
-            exception_class=f"{cls.__module__}.{cls.__qualname__}",
+            exception_class=qualified_name(cls),
             message=str(exc) or cls.__name__,
             retriable=getattr(exc, "retriable", False) is True,
             exception=exc,
@@ -270,9 +277,8 @@ class _Builder:
             test=None if predicate is None else predicate.test,
             negate=negate,
             info=StageInfo(alias=alias, type_name=own["type"].strip(), predicate=predicate_alias, negate=negate),
-            predicate_type=None
-            if predicate_alias is None
-            else self.props[f"{PREDICATES}.{predicate_alias}.type"].strip(),
+            class_name=qualified_name(type(transformation)),
+            predicate_class=None if predicate is None else qualified_name(type(predicate)),
         )
 
 

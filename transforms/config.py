@@ -137,12 +137,21 @@ class AtLeast(Validator):
 
 
 @dataclass(frozen=True)
-class NonEmptyList(Validator):
+class NonEmptyValues(Validator):
+    """Connect's `ValidList.anyNonDuplicateValues(false, false)`: a list with at least one value, none empty.
+    `name` is the key as the transform defines it (Connect's message names it so)."""
+
+    name: str
+
     def __call__(self, value: ConfigValue) -> str | None:
-        return "Empty list" if value == () else None
+        if value == ():
+            return f"Configuration '{self.name}' must not be empty. Valid values include: any non-empty value"
+        if isinstance(value, tuple) and "" in value:
+            return f"Configuration '{self.name}' values must not be empty."
+        return None
 
     def describe(self) -> str:
-        return "non-empty list"
+        return "any non-empty value"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The exceptions of the transforms library, one root for all:
 
 TransformsError
-├── ConfigError        the chain's configuration is invalid (every problem, listed at once)
+├── ConfigError        a configuration is invalid (every problem, listed at once); the root of every
+│                      configuration error in python-router (the properties' SettingsError, the Kafka
+│                      clients' ClientSettingError, the sidecar's and the chain's)
 ├── DataError          a transform cannot handle a record's content (Connect's DataException)
 └── TransformError     a stage of the chain failed on a record; wraps the cause, names the stage
 """
@@ -18,13 +20,17 @@ class TransformsError(Exception):
 
 
 class ConfigError(TransformsError):
-    """The chain's configuration has one or more problems, each in Kafka Connect's wording."""
+    """A configuration has one or more problems, each one line in Kafka Connect's wording. One problem is
+    its own message; several are counted and listed, one a line."""
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
         count = len(self.problems)
-        noun = "error" if count == 1 else "errors"
-        super().__init__(f"Configuration has {count} {noun}:\n" + "\n".join(f"  - {p}" for p in self.problems))
+        if count == 1:
+            super().__init__(self.problems[0])
+        else:
+            listed = "\n".join(f"  - {p}" for p in self.problems)
+            super().__init__(f"Configuration has {count} errors:\n{listed}")
 
 
 class DataError(TransformsError):
@@ -40,7 +46,7 @@ class Failure:
 
     stage: str  # Connect's Stage name: "TRANSFORMATION" or "PREDICATE"... see chain.py
     alias: str  # the alias in `transforms=` (or `predicates=`) that failed
-    class_name: str  # the type of the failing transform or predicate, as configured
+    class_name: str  # the failing transform's or predicate's class, fully qualified (module.Class), as Connect
     exception_class: str  # the exception's fully qualified class name
     message: str
     retriable: bool = False

@@ -4,24 +4,49 @@ patterns copied from Connect configurations mean the same here."""
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from transforms.config import Check, ConfigValue
 
 
 def compile_java_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a Java regex; raises re.error (with Python's reason) when it cannot be expressed.
+    """Compile a Java regex; raises re.error (with the reason) when it cannot be expressed.
 
-    Translated: named groups `(?<name>...)`, quoting `\\Q...\\E`, end of input `\\z`. Everything else is
-    given to `re` as is; the common syntax of the two is the same.
+    Translated: named groups `(?<name>...)`, quoting `\\Q...\\E`, end of input `\\z`, Java's POSIX classes
+    `\\p{Alpha}` (US-ASCII, as in Java), and inside a class: a nested class is a union (Java's `[[:alpha:]]` is
+    one of `:alph`, not POSIX's letters), and `--`, `||`, `~~` are literals. Refused: class intersection `&&`
+    and negations inside a class. Everything else is given to `re` as is; the common syntax is the same.
     """
     return re.compile(_translate(pattern))
+
+
+# Java's POSIX character classes (US-ASCII only, as java.util.regex.Pattern defines them), as class contents.
+_POSIX: Final = {
+    "Lower": "a-z",
+    "Upper": "A-Z",
+    "ASCII": "\\x00-\\x7F",
+    "Alpha": "a-zA-Z",
+    "Digit": "0-9",
+    "Alnum": "a-zA-Z0-9",
+    "Punct": "!-/:-@\\[-`{-~",
+    "Graph": "!-~",
+    "Print": "\\x20-\\x7E",
+    "Blank": " \\t",
+    "Cntrl": "\\x00-\\x1F\\x7F",
+    "XDigit": "0-9a-fA-F",
+    "Space": " \\t\\n\\x0B\\f\\r",
+}
+_PROPERTY: Final = re.compile(r"\\([pP])(?:\{([^}]*)\}|(.))")
+# Inside a class Python warns on these pairs (it reserves them for set operations); in Java they are literals.
+_PAIRS_TO_ESCAPE: Final = frozenset("|~")
 
 
 def _translate(pattern: str) -> str:
     out: list[str] = []
     index = 0
     length = len(pattern)
-    in_class = False
+    depth = 0  # nesting of character classes: Java's [a[b]] is a union
+    class_start = 0
     while index < length:
         char = pattern[index]
         if char == "\\" and index + 1 < length:
@@ -32,14 +57,40 @@ def _translate(pattern: str) -> str:
                 out.append(re.escape(literal))
                 index = length if end < 0 else end + 2
                 continue
-            out.append("\\Z" if escaped == "z" and not in_class else char + escaped)
+            if escaped in "pP":
+                found = _PROPERTY.match(pattern, index)
+                name = (found.group(2) or found.group(3)) if found else escaped
+                out.append(_posix_class(name, negated=escaped == "P", in_class=depth > 0))
+                index = found.end() if found else index + 2
+                continue
+            out.append("\\Z" if escaped == "z" and not depth else char + escaped)
             index += 2
             continue
-        if in_class:
+        if depth:
             if char == "]":
-                in_class = False
-        elif char == "[":
-            in_class = True
+                depth -= 1
+                if not depth:
+                    out.append(char)
+            elif char == "[":
+                if pattern.startswith("[^", index):
+                    raise re.error(
+                        f"a negated class inside a class ([^...] in {_class_text(pattern, class_start)}) has no "
+                        "equivalent in Python's re: write the characters out"
+                    )
+                depth += 1
+            elif pattern.startswith("&&", index):
+                raise re.error(
+                    f"Java's class intersection && (in {_class_text(pattern, class_start)}) has no equivalent in "
+                    "Python's re: write the characters it leaves as one class (Java's [a-z&&[^bc]] is [ad-z])"
+                )
+            elif char in _PAIRS_TO_ESCAPE or (char == "-" and pattern[index - 1] == "-"):
+                out.append("\\" + char)
+            else:
+                out.append(char)
+            index += 1
+            continue
+        if char == "[":
+            depth, class_start = 1, index
             # A ']' right after '[' or '[^' is a literal in both dialects; copy it so it doesn't close.
             following = pattern[index + 1 : index + 3]
             if following.startswith("^]"):
@@ -50,6 +101,10 @@ def _translate(pattern: str) -> str:
                 out.append("[]")
                 index += 2
                 continue
+            if following.startswith("^"):
+                out.append("[^")
+                index += 2
+                continue
         elif pattern.startswith("(?<", index) and pattern[index + 3 : index + 4] not in ("=", "!"):
             out.append("(?P<")
             index += 3
@@ -57,6 +112,38 @@ def _translate(pattern: str) -> str:
         out.append(char)
         index += 1
     return "".join(out)
+
+
+def _posix_class(name: str, *, negated: bool, in_class: bool) -> str:
+    contents = _POSIX.get(name)
+    if contents is None:
+        raise re.error(
+            f"\\p{{{name}}} is not supported: only Java's POSIX classes (\\p{{Alpha}}, \\p{{Digit}}, \\p{{Alnum}}, "
+            "\\p{Punct}, \\p{Space}...) are translated"
+        )
+    if in_class:
+        if negated:
+            raise re.error(f"\\P{{{name}}} inside a class has no equivalent in Python's re: write the characters out")
+        return contents
+    return f"[^{contents}]" if negated else f"[{contents}]"
+
+
+def _class_text(pattern: str, start: int) -> str:
+    """The class opened at `start`, nested classes included, for a message."""
+    depth = 0
+    index = start
+    while index < len(pattern):
+        if pattern[index] == "\\":
+            index += 2
+            continue
+        if pattern[index] == "[":
+            depth += 1
+        elif pattern[index] == "]":
+            depth -= 1
+            if not depth:
+                return pattern[start : index + 1]
+        index += 1
+    return pattern[start:]
 
 
 def regex_reason(value: ConfigValue) -> str | None:

@@ -51,11 +51,13 @@ class Batch:
 
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
-    """A topic the pump needs, and how to create it when missing (replication -1: the broker's default)."""
+    """A topic the pump needs, and how to create it when missing (replication -1: the broker's default;
+    `configs`: topic configs to create it with, such as max.message.bytes)."""
 
     name: str
     partitions: int
     replication_factor: int
+    configs: Mapping[str, str] = field(default_factory=dict)
 
 
 class RebalanceListener(Protocol):
@@ -133,14 +135,18 @@ class Producer(Protocol):
         ...
 
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
-        """Wait until every record sent since the last flush is acknowledged by the broker (acks=all);
+        """Wait until every record sent and not yet reported is acknowledged by the broker (acks=all);
         returns the (tag, why) of those refused for what they are, in the order they were sent. Raises
-        BrokerUnavailable when not all were acknowledged within `timeout_s`, or one failed otherwise; the
-        records not acknowledged may still be delivered later (at-least-once: duplicates, no loss)."""
+        BrokerUnavailable when not all were acknowledged within `timeout_s`: those stay pending, and the next
+        flush waits for them again (the client keeps sending them; nothing is sent twice). Raises Undelivered
+        naming the records the client gave up on for a broker reason: those are the caller's to send again.
+        A client left unable to send by an error (kafka-python's idempotent producer after a refusal) is
+        replaced, and what it had not delivered is reported Undelivered."""
         ...
 
     def close(self, timeout_s: float) -> None:
-        """Deliver what is pending within `timeout_s` if possible, then release the connections."""
+        """Deliver what is pending within `timeout_s` if possible, then release the connections; what is
+        still pending then is dropped (never acknowledged, so never committed: processed again)."""
         ...
 
 
@@ -178,6 +184,11 @@ class Admin(Protocol):
         broker does not answer."""
         ...
 
+    def max_message_bytes(self, topics: Sequence[str]) -> dict[str, int]:
+        """Each topic's largest record batch in force (its max.message.bytes, or the broker's default).
+        Raises BrokerUnavailable when the broker does not answer."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -196,6 +207,11 @@ class ConnectionTrouble(Protocol):
 
     def explain(self) -> Diagnosis | None:
         """After a failed connection: its cause, probing the broker if need be; None when simply away."""
+        ...
+
+    def missing_topics(self, since: float) -> list[str]:
+        """Topics the client found missing from the cluster's metadata after `since` (time.monotonic()): a
+        topic deleted while the pump sends to it. At once and without blocking."""
         ...
 
     def clear(self) -> None:

@@ -4,11 +4,13 @@ boundary, its rebalance listener calling the pump's, and the TOMBSTONE marker it
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, NoReturn
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import ConfigResource
 from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
 from kafka.errors import (
     CommitFailedError,
@@ -25,7 +27,6 @@ from kafka.errors import (
     MessageSizeTooLargeError,
     ProducerFencedError,
     RebalanceInProgressError,
-    UnknownError,
     UnknownMemberIdError,
 )
 from kafka.partitioner.sticky import StickyPartitioner
@@ -35,7 +36,15 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from transforms.record import Record, make_record
 
 from ..broker_trouble import BrokerTrouble
-from ..errors import FENCED_ADVICE, BrokerUnavailable, Fenced, GroupMovedOn, RecordRefused, RefusedInTransaction
+from ..errors import (
+    FENCED_ADVICE,
+    BrokerUnavailable,
+    Fenced,
+    GroupMovedOn,
+    RecordRefused,
+    TransactionFailed,
+    Undelivered,
+)
 from . import Batch, Consumer, Partition, Positions, RebalanceListener, TopicSpec
 
 log = logging.getLogger("pump")
@@ -48,6 +57,11 @@ _GROUP_MOVED_ON = (CommitFailedError, RebalanceInProgressError, IllegalGeneratio
 _FENCED = (FencedInstanceIdError, ProducerFencedError, InvalidProducerEpochError)
 _TOPIC_ALREADY_EXISTS = 36  # Kafka's error code: another replica created it first, which is fine
 _PRODUCER_CLASS = "kafka.KafkaProducer"
+_MAX_MESSAGE_BYTES = "max.message.bytes"
+_KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588  # message.max.bytes, for a broker that does not say
+# kafka-python's flush(timeout) waits up to `timeout` for each batch in turn, not in all: the seam's flush
+# waits in slices of this, so that its own timeout bounds the whole wait.
+_FLUSH_SLICE_S = 0.2
 
 
 class _Tombstone:
@@ -79,11 +93,15 @@ def _fenced(configs: Mapping[str, Any]) -> Iterator[None]:
         cause = next((e for e in (why, *why.args) if isinstance(e, _FENCED)), None)
         if cause is None:
             raise
-        if isinstance(cause, FencedInstanceIdError):
-            identity = f"group.instance.id {configs.get('group_instance_id')} of group {configs.get('group_id')}"
-            raise Fenced(f"Fenced: {identity} now belongs to another consumer ({why}): {FENCED_ADVICE}.") from why
-        identity = f"transactional.id {configs.get('transactional_id')}"
-        raise Fenced(f"Fenced: {identity} now belongs to another producer ({why}): {FENCED_ADVICE}.") from why
+        _raise_fenced(cause, configs)
+
+
+def _raise_fenced(cause: Exception, configs: Mapping[str, Any]) -> NoReturn:
+    if isinstance(cause, FencedInstanceIdError):
+        identity = f"group.instance.id {configs.get('group_instance_id')} of group {configs.get('group_id')}"
+        raise Fenced(f"Fenced: {identity} now belongs to another consumer ({cause}): {FENCED_ADVICE}.") from cause
+    identity = f"transactional.id {configs.get('transactional_id')}"
+    raise Fenced(f"Fenced: {identity} now belongs to another producer ({cause}): {FENCED_ADVICE}.") from cause
 
 
 @contextmanager
@@ -104,8 +122,12 @@ class KafkaPython:
 
     def producer(self, configs: Mapping[str, Any]) -> KafkaPythonProducer:
         settings = {"partitioner": StickyPartitioner(), **configs, "value_serializer": NullableValue()}
-        with _broker_away():
-            return KafkaPythonProducer(KafkaProducer(**settings), configs)
+
+        def build() -> KafkaProducer:
+            with _broker_away():
+                return KafkaProducer(**settings)
+
+        return KafkaPythonProducer(build(), rebuild=build, configs=configs)
 
     def admin(self, configs: Mapping[str, Any]) -> KafkaPythonAdmin:
         with _broker_away():
@@ -213,12 +235,26 @@ def _to_record(record: Any) -> Record:
 
 
 class KafkaPythonProducer:
-    """kafka-python's KafkaProducer as the seam's Producer: keeps each send's future until the next flush."""
+    """kafka-python's KafkaProducer as the seam's Producer: keeps each send's future until a flush reports it.
 
-    def __init__(self, producer: KafkaProducer, configs: Mapping[str, Any] | None = None) -> None:
-        self._producer = producer
+    kafka-python's idempotent producer enters a fatal state when the broker refuses a batch as too large, and
+    then fails every record, before and after, with that same error ("Aborting producer batches due to fatal
+    error"). The seam replaces it with a new one and reports its undelivered records Undelivered, to be sent
+    again; a record that was in flight at two such failures in a row is reported refused.
+    """
+
+    def __init__(
+        self,
+        producer: KafkaProducer,
+        rebuild: Callable[[], KafkaProducer] | None = None,
+        configs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._rebuild = rebuild
         self._configs = configs or {}
+        self._producer = producer
         self._sent: list[tuple[int, str, Any]] = []  # (tag, topic, its future or the error that refused it)
+        self._sizes: dict[tuple[int, str], int] = {}  # bytes of each record sent, until it is reported
+        self._at_fatal_before: set[tuple[int, str]] = set()
 
     def send(
         self,
@@ -245,39 +281,87 @@ class KafkaPythonProducer:
             ) from why
         except (*_RECORD_REFUSALS, ValueError, TypeError) as why:
             future = why
-        except KafkaError as why:  # a transaction in error: the loop aborts it and retries the batch
+        except KafkaError as why:  # a transaction in error (pump/transactions.py aborts it)
             self._not_taken(topic, why)
             return
         self._sent.append((tag, topic, future))
+        if not isinstance(future, Exception):  # kafka-python took it: its headers are (str, bytes) pairs
+            self._sizes[(tag, topic)] = len(key or b"") + len(value or b"") + sum(len(v) for _, v in headers)
 
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._producer.flush(timeout=max(min(_FLUSH_SLICE_S, deadline - time.monotonic()), 0.0))
+                break
+            except KafkaTimeoutError as why:
+                if time.monotonic() >= deadline:
+                    raise BrokerUnavailable(
+                        f"Kafka did not acknowledge the batch within {timeout_s:g}s ({why})"
+                    ) from why
         sent, self._sent = self._sent, []
-        self._wait_for_acknowledgements(timeout_s)
-        refused, failed = _settle(sent)
-        if failed is not None:
-            self._raise_failed(*failed)
+        sizes, self._sizes = self._sizes, {}
+        if self._rebuild is not None and self._fatal():
+            return self._replace(self._rebuild, sent, sizes)
+        self._at_fatal_before.clear()
+        refused: list[tuple[int, RecordRefused]] = []
+        undelivered: list[tuple[int, str, Exception]] = []
+        for tag, topic, future in sent:
+            error = future if isinstance(future, Exception) else future.exception if future.failed() else None
+            if error is None:
+                continue
+            if isinstance(error, (*_RECORD_REFUSALS, ValueError, TypeError)):
+                refused.append((tag, _refused(error)))
+            else:
+                undelivered.append((tag, topic, error))
+        if undelivered:
+            _, topic, error = undelivered[0]
+            raise Undelivered(
+                f"Kafka did not acknowledge {len(undelivered)} record(s), e.g. for topic {topic}: {error}",
+                [tag for tag, _, _ in undelivered],
+                refused,
+            )
         return refused
 
-    def _wait_for_acknowledgements(self, timeout_s: float) -> None:
-        try:
-            self._producer.flush(timeout=timeout_s)
-        except KafkaTimeoutError as why:
-            raise BrokerUnavailable(f"Kafka did not acknowledge the batch within {timeout_s:.0f}s ({why})") from why
-        except UnknownError as why:  # kafka-python 3.0's "Future not done", seen after a failed transaction
-            raise BrokerUnavailable(f"Kafka did not acknowledge the batch ({why})") from why
+    def _fatal(self) -> bool:
+        manager = getattr(self._producer, "_transaction_manager", None)
+        return bool(manager is not None and manager.has_fatal_error())
 
-    def _raise_failed(self, topic: str, error: BaseException) -> NoReturn:
-        if isinstance(error, _FENCED):
-            with _fenced(self._configs):
-                raise error
-        raise BrokerUnavailable(f"Kafka did not acknowledge a record for topic {topic}: {error}")
+    def _replace(
+        self, rebuild: Callable[[], KafkaProducer], sent: list[tuple[int, str, Any]], sizes: dict[tuple[int, str], int]
+    ) -> list[tuple[int, RecordRefused]]:
+        """The producer is in a fatal state: build a new one; what failed is sent again by the caller. When it
+        happens again with records that failed the first time too, the largest of them is taken for its cause
+        (a batch too large is what makes it fatal) and reported refused."""
+        log.warning(
+            "The Kafka producer is in a fatal state (%s): replacing it.", self._producer._transaction_manager.last_error
+        )
+        _close_now(self._producer, 0.0)
+        self._producer = rebuild()
+        failed = [(tag, topic, future) for tag, topic, future in sent if not _acknowledged(future)]
+        refused = [(tag, _refused(future)) for tag, _, future in failed if isinstance(future, Exception)]
+        again_suspects = [
+            (tag, topic, future)
+            for tag, topic, future in failed
+            if (tag, topic) in self._at_fatal_before and not isinstance(future, Exception)
+        ]
+        if again_suspects:
+            tag, _, future = max(again_suspects, key=lambda item: sizes.get((item[0], item[1]), 0))
+            refused.append((tag, _refused(future.exception)))
+            refused.sort(key=lambda item: item[0])
+        self._at_fatal_before = {(tag, topic) for tag, topic, _ in failed}
+        again = [tag for tag, _, _ in failed if all(tag != r for r, _ in refused)]
+        if again:
+            raise Undelivered(f"The Kafka producer was replaced; {len(again)} record(s) to send again", again, refused)
+        return refused
 
     def _not_taken(self, topic: str, why: KafkaError) -> None:
-        """send() failed for a reason of the producer's, not the record's."""
-        raise BrokerUnavailable(f"Kafka did not take a record for topic {topic}: {why}") from why
+        """send() failed for a reason of the producer's, not the record's: a bug here (flush() replaces a
+        producer in a fatal state before the next send); the transactional producer's own case."""
+        raise why
 
     def close(self, timeout_s: float) -> None:
-        self._producer.close(timeout=timeout_s)
+        _close_now(self._producer, timeout_s)
 
 
 def _transactional_producer(configs: Mapping[str, Any]) -> KafkaProducer:
@@ -290,53 +374,56 @@ def _transactional_producer(configs: Mapping[str, Any]) -> KafkaProducer:
         with _fenced(configs), _broker_away():
             producer.init_transactions()
     except BaseException:
-        producer.close(timeout=0)
+        _close_now(producer, 0.0)
         raise
     return producer
 
 
 class KafkaPythonTransactionalProducer(KafkaPythonProducer):
     """The seam's TransactionalProducer on kafka-python. Its transaction calls wait without a timeout of their
-    own (kafka-python 3.0 has none): they return when the broker answers; the shutdown watchdog bounds them."""
+    own (kafka-python 3.0 has none): they return when the broker answers; the shutdown watchdog bounds them.
 
-    _doomed = False  # the broker refused a record since the last flush
-    _refused = False  # ... since the transaction began
+    Unlike the Producer, it never replaces its KafkaProducer behind the caller's back, nor reports records to
+    send again: in a transaction, a record the broker refused or the client gave up on fails the whole
+    transaction (TransactionFailed). abort() then starts afresh with a new KafkaProducer when this one cannot
+    go on (kafka-python 3.0, after a refused record: out-of-sequence sends, then a stuck state machine).
+    """
+
+    def __init__(self, producer: KafkaProducer, configs: Mapping[str, Any]) -> None:
+        super().__init__(producer, rebuild=None, configs=configs)
+        self._broken = False  # a record failed in this transaction: abort() starts afresh
 
     def begin(self) -> None:
-        self._refused = False
         with _fenced(self._configs):
             self._producer.begin_transaction()
 
+    def _not_taken(self, topic: str, why: KafkaError) -> None:
+        # Once a record failed, every later send of the transaction fails: flush() says which failed first.
+        self._broken = True
+
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
-        """As the Producer's, except that a record the broker refused fails the whole transaction: raises
-        RefusedInTransaction naming those records (one the client refused at send() never reached it)."""
-        sent, self._sent = self._sent, []
-        doomed, self._doomed = self._doomed, False
-        unacknowledged: BrokerUnavailable | None = None
-        try:
-            self._wait_for_acknowledgements(timeout_s)
-        except BrokerUnavailable as why:  # a refusal can cut the wait short: name it first
-            unacknowledged = why
-        refused, failed = _settle(sent)
+        sent = list(self._sent)
         before_sending = {tag for tag, _, future in sent if isinstance(future, Exception)}
+        try:
+            refused = super().flush(timeout_s)
+        except Undelivered as lost:
+            self._broken = True
+            fenced = next((f.exception for _, _, f in sent if _failed_with(f, _FENCED)), None)
+            if fenced is not None:
+                _raise_fenced(fenced, self._configs)
+            by_broker = [(tag, why) for tag, why in lost.refused if tag not in before_sending]
+            raise TransactionFailed(f"{lost}: the transaction is aborted and the batch done again", by_broker) from lost
         by_broker = [(tag, why) for tag, why in refused if tag not in before_sending]
         if by_broker:
-            self._refused = True
-            raise RefusedInTransaction(by_broker)
-        if unacknowledged is not None:
-            raise unacknowledged
-        if failed is not None:
-            self._raise_failed(*failed)
-        if doomed:
-            raise BrokerUnavailable("Kafka refused a record of the transaction without naming it")
+            self._broken = True
+            raise TransactionFailed(
+                f"Kafka refused {len(by_broker)} record(s) of the transaction ({by_broker[0][1]}): the transaction "
+                "is aborted and the batch done again, those records failed",
+                by_broker,
+            )
+        if self._broken:
+            raise TransactionFailed("A record of the transaction failed: it is aborted and the batch done again", [])
         return refused
-
-    def _not_taken(self, topic: str, why: KafkaError) -> None:
-        # Once the broker refused one record, every later send of the transaction fails: flush() names it.
-        if any(isinstance(cause, _RECORD_REFUSALS) for cause in why.args):
-            self._doomed = self._refused = True
-            return
-        super()._not_taken(topic, why)
 
     def commit(self, positions: Positions, consumer: Consumer, timeout_s: float) -> None:
         if not isinstance(consumer, KafkaPythonConsumer):
@@ -350,45 +437,23 @@ class KafkaPythonTransactionalProducer(KafkaPythonProducer):
         except _GROUP_MOVED_ON as why:
             raise GroupMovedOn(f"{type(why).__name__}: {why}") from why
         except KafkaError as why:
+            self._broken = True
             raise BrokerUnavailable(f"Kafka did not commit the transaction: {type(why).__name__}: {why}") from why
 
     def abort(self, timeout_s: float) -> None:
-        if self._refused:
-            # kafka-python 3.0 cannot go on after the broker refused a record of a transaction (its next
-            # sends to that partition fail out of sequence, then its state machine sticks): start afresh.
-            self._renew()
-            return
-        try:
-            with _fenced(self._configs):
-                self._producer.abort_transaction()
-        except KafkaTimeoutError as why:
-            raise BrokerUnavailable(f"Kafka did not abort the transaction: {why}") from why
-        except KafkaError as why:  # its transaction state is broken: a new producer aborts the transaction
-            log.warning("Could not abort the transaction (%s): starting a new producer with the same id.", why)
-            self._renew()
-
-    def _renew(self) -> None:
-        """A new KafkaProducer with the same transactional.id: its start aborts the open transaction."""
-        self._producer.close(timeout=0)
-        self._sent, self._doomed, self._refused = [], False, False
+        if not self._broken:
+            try:
+                with _fenced(self._configs):
+                    self._producer.abort_transaction()
+                return
+            except KafkaTimeoutError as why:
+                raise BrokerUnavailable(f"Kafka did not abort the transaction: {why}") from why
+            except KafkaError as why:
+                log.warning("Could not abort the transaction (%s): starting a new producer with the same id.", why)
+        # A new KafkaProducer with the same transactional.id: its start aborts the open transaction.
+        _close_now(self._producer, 0.0)
+        self._sent, self._sizes, self._broken = [], {}, False
         self._producer = _transactional_producer(self._configs)
-
-
-def _settle(sent: list[tuple[int, str, Any]]) -> tuple[list[tuple[int, RecordRefused]], tuple[str, Exception] | None]:
-    """After a flush: the (tag, why) of the records refused for what they are, and the (topic, error) of the
-    first that failed otherwise."""
-    refused: list[tuple[int, RecordRefused]] = []
-    failed: tuple[str, Exception] | None = None
-    for tag, topic, future in sent:
-        error = future if isinstance(future, Exception) else future.exception if future.failed() else None
-        if error is None:
-            continue
-        if isinstance(error, (*_RECORD_REFUSALS, ValueError, TypeError)):
-            kind = f"{type(error).__module__}.{type(error).__qualname__}"
-            refused.append((tag, RecordRefused(str(error), error_class=kind, producer_class=_PRODUCER_CLASS)))
-        elif failed is None:
-            failed = (topic, error)
-    return refused, failed
 
 
 class KafkaPythonAdmin:
@@ -403,7 +468,12 @@ class KafkaPythonAdmin:
 
     def create_topics(self, specs: Sequence[TopicSpec]) -> dict[str, str]:
         new_topics = {
-            s.name: {"num_partitions": s.partitions, "replication_factor": s.replication_factor} for s in specs
+            s.name: {
+                "num_partitions": s.partitions,
+                "replication_factor": s.replication_factor,
+                "configs": dict(s.configs),
+            }
+            for s in specs
         }
         with _broker_away():
             response = self._admin.create_topics(new_topics, raise_errors=False)
@@ -416,5 +486,44 @@ class KafkaPythonAdmin:
                 self._admin.wait_for_topics([s.name for s in specs])
         return refused
 
+    def max_message_bytes(self, topics: Sequence[str]) -> dict[str, int]:
+        resources = [ConfigResource("TOPIC", topic, [_MAX_MESSAGE_BYTES]) for topic in dict.fromkeys(topics)]
+        with _broker_away():
+            described = self._admin.describe_configs(resources, config_filter="all").get("topic", {})
+        limits = {}
+        for topic in topics:
+            value = described.get(topic, {}).get(_MAX_MESSAGE_BYTES, {}).get("value")
+            limits[topic] = int(value) if value is not None else _KAFKA_DEFAULT_MAX_MESSAGE_BYTES
+        return limits
+
     def close(self) -> None:
         self._admin.close()
+
+
+def _failed_with(future: Any, errors: tuple[type[Exception], ...]) -> bool:
+    return (
+        not isinstance(future, Exception)
+        and future.is_done
+        and future.failed()
+        and isinstance(future.exception, errors)
+    )
+
+
+def _acknowledged(future: Any) -> bool:
+    return not isinstance(future, Exception) and future.is_done and not future.failed()
+
+
+def _refused(error: Exception) -> RecordRefused:
+    cls = type(error)
+    return RecordRefused(str(error), error_class=f"{cls.__module__}.{cls.__qualname__}", producer_class=_PRODUCER_CLASS)
+
+
+def _close_now(producer: KafkaProducer, timeout_s: float) -> None:
+    """Close within `timeout_s`, then drop what is still pending: kafka-python's close() raises when its flush
+    times out and leaves its (non-daemon) sender thread running, which would keep the process alive."""
+    try:
+        producer.close(timeout=timeout_s)
+    except KafkaTimeoutError:
+        producer._sender.force_close()
+        producer._sender.join(0.5)
+        producer.close(timeout=0)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from python_router.binding import EntryPointStyle
 from scripts.demo import SPRING, Pipeline, running_pipeline
 from scripts.local_kafka import LocalKafka
+from scripts.scdf_deployer import EntryPointStyle
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
 

@@ -37,6 +37,7 @@ class FakeBroker:
     # Called with each (topic, value) delivered: an exception refuses that record.
     refuse: Callable[[str, bytes | None], Exception | None] = lambda topic, value: None
     created: list[tuple[str, int, int]] = field(default_factory=list)
+    max_message_bytes: dict[str, int] = field(default_factory=dict)  # a topic's, when not the default
 
     def create_topic(self, name: str, partitions: int = 1) -> None:
         self.topics[name] = [[] for _ in range(partitions)]
@@ -200,8 +201,15 @@ class FakeAdmin:
                 refused[spec.name] = self.refusals[spec.name]
             else:
                 self.broker.create_topic(spec.name, spec.partitions)
+                if "max.message.bytes" in spec.configs:
+                    self.broker.max_message_bytes[spec.name] = int(spec.configs["max.message.bytes"])
                 self.broker.created.append((spec.name, spec.partitions, spec.replication_factor))
         return refused
+
+    def max_message_bytes(self, topics: Sequence[str]) -> dict[str, int]:
+        if self.broker.down:
+            raise BrokerUnavailable("Unable to bootstrap from the fake broker")
+        return {topic: self.broker.max_message_bytes.get(topic, 1_048_588) for topic in topics}
 
     def close(self) -> None:
         pass

@@ -123,9 +123,14 @@ class Topics:
 class PumpProcess:
     """tests/pump/run_pump.py in a subprocess; its stderr (the log) goes to a file for the failure message."""
 
-    def __init__(self, bootstrap: str, topics: Topics, log_dir: Path, *extra: str) -> None:
-        self.log_path = log_dir / f"pump-{uuid.uuid4().hex[:6]}.log"
+    def __init__(self, bootstrap: str, topics: Topics, log_dir: Path, *extra: str, watch_health: bool = False) -> None:
+        tag = uuid.uuid4().hex[:6]
+        self.log_path = log_dir / f"pump-{tag}.log"
+        # With watch_health, the pump writes its health components there every 0.2 s (see live_health()).
+        self.health_path = log_dir / f"pump-{tag}.health.json"
         self._log = self.log_path.open("wb")
+        if watch_health:
+            extra = (*extra, "--health-file", str(self.health_path))
         command = [
             sys.executable,
             str(RUNNER),
@@ -169,6 +174,13 @@ class PumpProcess:
         """The health components it printed on exit."""
         lines = [line for line in self.stdout.splitlines() if line.startswith("{")]
         return json.loads(lines[-1]) if lines else {}
+
+    def live_health(self) -> dict[str, Any]:
+        """The health components as the running pump last wrote them (watch_health=True); {} before that."""
+        try:
+            return json.loads(self.health_path.read_text())  # type: ignore[no-any-return]
+        except (OSError, ValueError):
+            return {}
 
     def log(self, lines: int = 60) -> str:
         self._log.flush()

@@ -36,6 +36,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--session-timeout-ms", type=int, default=10_000)
     parser.add_argument("--shutdown-timeout", type=float, default=20.0)
     parser.add_argument("--ack-timeout", type=float, default=30.0)
+    parser.add_argument("--retry-backoff-max", type=float, default=2.0, help="seconds (the app's default is 10)")
     parser.add_argument("--instance-index", type=int, default=0)
     parser.add_argument("--delivery", default="at-least-once", help="router.delivery")
     parser.add_argument("--transactional-id", help="exactly-once: the producer's transactional.id")
@@ -50,7 +51,7 @@ def main(argv: list[str]) -> int:
     properties.update(item.split("=", 1) for item in args.set)
     bindings = {"input": args.input, "even": args.even, "odd": args.odd}
     chain = build_chain(properties, bindings=bindings)
-    classifier: Classifier = RemoteClassifier(args.router_url) if args.router_url else ChainClassifier(chain)
+    classifier: Classifier = RemoteClassifier(args.router_url, bindings) if args.router_url else ChainClassifier(chain)
     config = PumpConfig(
         group_id=args.group,
         input_topic=args.input,
@@ -61,7 +62,7 @@ def main(argv: list[str]) -> int:
         shutdown_timeout_s=args.shutdown_timeout,
         ack_timeout_s=args.ack_timeout,
         broker_probe_interval_s=args.probe_interval,
-        retry_backoff_max_s=2.0,
+        retry_backoff_max_s=args.retry_backoff_max,
         instance_index=args.instance_index,
         delivery=args.delivery,
         transactional_id=args.transactional_id,

@@ -11,7 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from sidecar import SidecarServer, SidecarSettings, create_app
+from sidecar import AppInfo, SidecarServer, SidecarSettings, create_app
 from transforms import build_chain, parse_properties
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +27,8 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     properties = parse_properties((ROOT / "connect-config" / "router.properties").read_text())
     chain = build_chain(properties, bindings={"input": args.input, "even": args.even, "odd": args.odd})
-    app = create_app(chain, settings=SidecarSettings(host="127.0.0.1", port=args.port))
+    bindings = {"input": args.input, "even": args.even, "odd": args.odd}
+    app = create_app(chain, info=AppInfo(bindings=bindings), settings=SidecarSettings(host="127.0.0.1", port=args.port))
     SidecarServer(app, SidecarSettings(host="127.0.0.1", port=args.port), handle_signals=True).run()
     return 0
 

@@ -11,7 +11,7 @@ from kafka.future import Future
 
 from pump.clients import TopicSpec, kafka_clients
 from pump.clients.kafka_python import TOMBSTONE, KafkaPythonAdmin, KafkaPythonProducer, NullableValue
-from pump.errors import BrokerUnavailable, KafkaClientMissing
+from pump.errors import BrokerUnavailable, KafkaClientMissing, Undelivered
 
 
 class AdminAnswering:
@@ -90,13 +90,16 @@ def test_flush_names_the_refused_records_by_tag_in_send_order() -> None:
     assert producer.flush(1.0) == []  # each send is answered once
 
 
-def test_a_record_not_acknowledged_for_another_reason_is_the_broker_being_unavailable() -> None:
+def test_a_record_not_acknowledged_for_another_reason_is_undelivered_to_be_sent_again() -> None:
     stub = ProducerRecording()
     producer = KafkaPythonProducer(stub)  # type: ignore[arg-type]
     producer.send(0, "evenDest", b"k", b"v", [], None)
+    producer.send(1, "oddDest", b"k", b"v", [], None)
     stub.futures[0].failure(NotLeaderForPartitionError("moved"))
-    with pytest.raises(BrokerUnavailable, match="did not acknowledge a record for topic evenDest"):
+    stub.futures[1].failure(MessageSizeTooLargeError("too big"))
+    with pytest.raises(Undelivered, match=r"did not acknowledge 1 record\(s\), e.g. for topic evenDest") as lost:
         producer.flush(1.0)
+    assert lost.value.tags == [0] and [tag for tag, _ in lost.value.refused] == [1]
     stub.flush_error = KafkaTimeoutError("Timeout after waiting for 1 secs.")
     with pytest.raises(BrokerUnavailable, match="did not acknowledge the batch within 1s"):
         producer.flush(1.0)
@@ -107,3 +110,56 @@ def test_librdkafka_is_a_clear_error_until_it_is_available() -> None:
         KafkaClientMissing, match=r"router\.kafka\.client=librdkafka .* set router\.kafka\.client=kafka-python"
     ):
         kafka_clients("librdkafka")
+
+
+class FatalAfterRefusal(ProducerRecording):
+    """kafka-python's idempotent producer after the broker refused a batch as too large: a fatal state."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._transaction_manager = self
+        self.last_error = MessageSizeTooLargeError("too big")
+        self.closed = False
+
+    def has_fatal_error(self) -> bool:
+        return True
+
+    def close(self, timeout: float | None = None) -> None:
+        self.closed = True
+
+
+def test_a_producer_in_a_fatal_state_is_replaced_and_its_records_sent_again_but_the_cause_only_once() -> None:
+    first, built = FatalAfterRefusal(), [ProducerRecording(), ProducerRecording()]
+    producer = KafkaPythonProducer(first, rebuild=lambda: built.pop(0))  # type: ignore[arg-type]
+    producer.send(0, "evenDest", b"k", b"v" * 10, [], None)
+    producer.send(1, "oddDest", b"k", b"v", [], None)
+    for future in first.futures:  # the cause, and a record aborted with it: the same error for both
+        future.failure(first.last_error)
+    with pytest.raises(Undelivered) as lost:
+        producer.flush(1.0)
+    assert first.closed and lost.value.tags == [0, 1] and lost.value.refused == []
+
+    second = FatalAfterRefusal()
+    producer._producer = second  # type: ignore[assignment]  # the replacement fails the same way
+    producer.send(0, "evenDest", b"k", b"v" * 10, [], None)
+    producer.send(1, "oddDest", b"k", b"v", [], None)
+    for future in second.futures:
+        future.failure(second.last_error)
+    with pytest.raises(Undelivered) as again:
+        producer.flush(1.0)
+    # In both fatal states in a row: the larger one is taken for the cause and refused; the other goes again.
+    assert [tag for tag, _ in again.value.refused] == [0] and again.value.tags == [1]
+
+
+def test_topics_are_created_with_their_configs() -> None:
+    admin = AdminAnswering({"timeDest.dlq": (0, "")})
+    created: dict[str, Any] = {}
+    answer = admin.create_topics
+
+    def create_topics(new_topics: dict[str, Any], raise_errors: bool = True) -> dict[str, Any]:
+        created.update(new_topics)
+        return answer(new_topics, raise_errors)
+
+    admin.create_topics = create_topics  # type: ignore[method-assign]
+    KafkaPythonAdmin(admin).create_topics([TopicSpec("timeDest.dlq", 1, -1, {"max.message.bytes": "1114124"})])  # type: ignore[arg-type]
+    assert created["timeDest.dlq"]["configs"] == {"max.message.bytes": "1114124"}

@@ -235,7 +235,10 @@ def test_poison_records_are_dead_lettered_once_each_and_every_good_record_is_rou
         headers = dict(record.headers)
         assert headers["__connect.errors.topic"] == topics.input.encode()
         assert headers["__connect.errors.stage"] == b"TRANSFORMATION"
-        assert headers["__connect.errors.class.name"] == b"TimestampParityRouter"
+        assert (
+            headers["__connect.errors.class.name"]
+            == b"transforms.builtin.timestamp_parity_router.TimestampParityRouter"
+        )
         assert headers["__connect.errors.exception.class.name"] == b"transforms.errors.DataError"
     assert [int(dict(r.headers)["__connect.errors.offset"]) for r in dead] == [500, 501, 502, 1504]
     even, odd = outputs(bootstrap, topics)

@@ -4,6 +4,7 @@ acknowledgement, rewinds, Kafka Connect's error tolerance, dead letters, shutdow
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -112,18 +113,21 @@ def test_the_committed_offsets_are_last_plus_one_per_partition_after_every_batch
     assert clients.producers[0].flushes == 3
 
 
-def test_nothing_is_committed_while_the_broker_does_not_acknowledge_and_the_batch_is_rewound() -> None:
+def test_nothing_is_committed_while_the_broker_does_not_acknowledge_and_nothing_is_sent_twice() -> None:
     broker = broker_with(EVEN, ODD, EVEN)
-    pump, clients = make_pump(broker)
+    pump, clients = make_pump(broker, ack_timeout_s=0.001)
     flushes = 0
     real_flush = None
+    health_during_outage: list[str] = []
 
     def flaky_flush(timeout_s: float) -> Any:
         nonlocal flushes
         flushes += 1
+        health_during_outage.append(str(pump.health_components()["kafka"]["status"]))
         broker.down = flushes <= 2  # the first two acknowledgements time out
         try:
             assert real_flush is not None
+            time.sleep(0.01)  # longer than ack_timeout_s
             return real_flush(timeout_s)
         finally:
             broker.down = False
@@ -138,7 +142,6 @@ def test_nothing_is_committed_while_the_broker_does_not_acknowledge_and_the_batc
         return built
 
     clients.producer = producer  # type: ignore[method-assign]
-    health_during_outage: list[str] = []
     clients_consumer = clients.consumer
 
     def consumer(configs: Any) -> Any:
@@ -146,7 +149,6 @@ def test_nothing_is_committed_while_the_broker_does_not_acknowledge_and_the_batc
         real_poll = built.poll
 
         def poll(timeout_s: float) -> Any:
-            health_during_outage.append(str(pump.health_components()["kafka"]["status"]))
             assert broker.commit_calls == [] or flushes > 2, "committed before the broker acknowledged"
             return real_poll(timeout_s)
 
@@ -157,11 +159,11 @@ def test_nothing_is_committed_while_the_broker_does_not_acknowledge_and_the_batc
 
     assert run_until_idle(pump, clients) == 0
 
-    assert broker.commit_calls == [{("timeDest", 0): 3}]  # once, after the third (acknowledged) attempt
-    assert clients.consumers[0].seeks == [(("timeDest", 0), 0), (("timeDest", 0), 0)]
-    # The producer keeps the unacknowledged records and delivers them late, as kafka-python does: each of
-    # the three attempts lands once. Duplicates, no loss.
-    assert broker.values("evenDest") == [b"Even timestamp: " + EVEN] * 6
+    assert broker.commit_calls == [{("timeDest", 0): 3}]  # once, after the acknowledgement
+    # The pump waits for the records the producer holds instead of sending the batch again (issue 17: the
+    # whole batch was re-sent after each timeout, and written three times).
+    assert clients.consumers[0].seeks == []
+    assert broker.values("evenDest") == [b"Even timestamp: " + EVEN] * 2
     assert "DOWN" in health_during_outage
     assert pump.health_components()["kafka"]["status"] == "UP"
 
@@ -208,7 +210,8 @@ def test_tolerance_none_produces_what_precedes_the_failed_record_commits_up_to_i
     assert broker.values("oddDest") == [b"Odd timestamp: " + ODD]
     assert broker.committed_offset("recipe", "timeDest") == 2  # a restart resumes at the failed record
     message = str(stopped.value)
-    assert "timeDest-0@2" in message and "'parity' (TimestampParityRouter)" in message
+    assert "timeDest-0@2" in message
+    assert "'parity' (transforms.builtin.timestamp_parity_router.TimestampParityRouter)" in message
     assert "Cannot read a timestamp from value b'not a timestamp'" in message
     assert "errors.tolerance=all" in message  # what to do
     assert pump.health_components()["consumer"]["status"] == "DOWN"
@@ -248,7 +251,8 @@ def test_tolerance_all_dead_letters_the_original_record_with_connects_context_he
     assert headers["__connect.errors.partition"] == b"0"
     assert headers["__connect.errors.offset"] == b"1"
     assert headers["__connect.errors.stage"] == b"TRANSFORMATION"
-    assert headers["__connect.errors.class.name"] == b"TimestampParityRouter"
+    parity_router = b"transforms.builtin.timestamp_parity_router.TimestampParityRouter"
+    assert headers["__connect.errors.class.name"] == parity_router
     assert headers["__connect.errors.exception.class.name"] == b"transforms.errors.DataError"
     assert headers["__connect.errors.exception.message"].startswith(b"Cannot read a timestamp")
     assert b"Traceback" in headers["__connect.errors.exception.stacktrace"]
@@ -354,10 +358,28 @@ def test_a_dead_letter_the_broker_refuses_stops_the_pump_rather_than_lose_the_re
     broker.refuse = lambda topic, value: MessageSizeTooLargeError("too big") if topic.endswith(".dlq") else None
     pump, clients = make_pump(broker)
 
-    with pytest.raises(RecordFailed, match=r"timeDest-0@1: KAFKA_PRODUCE .* dead letter for topic timeDest.dlq"):
+    with pytest.raises(
+        RecordFailed, match=r"timeDest-0@1: KAFKA_PRODUCE .* dead letter for topic timeDest.dlq"
+    ) as stop:
         run_until_idle(pump, clients)
 
     assert broker.committed_offset("recipe", "timeDest") == 1
+    # errors.tolerance=all is in force: the advice is about the dead-letter topic, not that setting.
+    assert "set errors.tolerance=all" not in str(stop.value)
+    assert "raise max.message.bytes of topic timeDest.dlq" in str(stop.value)
+
+
+def test_a_dead_letter_too_large_for_its_topic_even_without_context_headers_is_not_sent() -> None:
+    broker = broker_with(EVEN, b"x" * 500, ODD)
+    broker.create_topic("timeDest.dlq")
+    broker.max_message_bytes["timeDest.dlq"] = 300  # created beforehand, smaller than the input's records
+    pump, clients = make_pump(broker)
+
+    with pytest.raises(RecordFailed, match=r"the dead letter takes \d+ bytes: raise max.message.bytes") as stop:
+        run_until_idle(pump, clients)
+
+    assert "errors.tolerance=all" not in str(stop.value)
+    assert broker.values("timeDest.dlq") == [] and broker.committed_offset("recipe", "timeDest") == 1
 
 
 def test_a_refused_dead_letter_earlier_in_the_batch_is_awaited_before_anything_after_it_is_committed() -> None:

@@ -18,7 +18,7 @@ from pump.retry import classify_with_retries
 from pump.topics import ensure_topics
 from tests.pump.fake_kafka import FakeAdmin, FakeBroker
 from transforms import Record
-from transforms.errors import Failure
+from transforms.errors import ConfigError, Failure
 
 BUSY = Failure("TRANSFORMATION", "lookup", "Lookup", "TimeoutError", "busy", retriable=True)
 BROKEN = Failure("TRANSFORMATION", "parity", "TimestampParityRouter", "DataError", "not a timestamp")
@@ -174,7 +174,7 @@ def test_a_topic_the_broker_will_not_create_says_why_and_what_to_check() -> None
 
 
 def test_invalid_settings_are_refused_with_every_problem_named() -> None:
-    with pytest.raises(ValueError) as invalid:
+    with pytest.raises(ConfigError) as invalid:  # the root of every configuration error
         PumpConfig(group_id="", input_topic="t", output_topics=(), replication_factor=0, ack_timeout_s=0)
     message = str(invalid.value)
     assert "spring.cloud.stream.bindings.input.group" in message

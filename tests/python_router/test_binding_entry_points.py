@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from python_router.binding import EntryPointStyle, Settings, deployment_properties_for, scdf_launch
+from python_router.settings import Settings
+from scripts.scdf_deployer import EntryPointStyle, deployment_properties_for, scdf_launch
 
 DEPLOYMENT_FILE = Path(__file__).parents[2] / "connect-config" / "polyglot-python-app-deployment.properties"
 STYLES: list[EntryPointStyle] = ["exec", "shell", "boot", "local"]
@@ -47,13 +48,13 @@ def test_every_entry_point_style_resolves_to_the_same_bindings(
         platform_environ=PLATFORM,
     )
     settings = Settings.resolve(launch.argv, launch.environ)
-    assert dict(settings.bindings) == {"input": "timeDest", "even": "evenDest", "odd": "oddDest"}
+    assert dict(settings.binder.bindings) == {"input": "timeDest", "even": "evenDest", "odd": "oddDest"}
     assert settings.group == "timeStampStream-router"
-    assert settings.brokers == ("kafka-broker:9092",)
+    assert settings.binder.brokers == ("kafka-broker:9092",)
     assert settings.stream_name == "timeStampStream"
     assert settings.app_label == "python-router"
-    assert settings.start_offset == "earliest"
-    assert settings.server_port == (34567 if style == "local" else 8080)
+    assert settings.binder.start_offset == "earliest"
+    assert settings.server.port == (34567 if style == "local" else 8080)
 
 
 def test_exec_style_is_plain_key_value_arguments(app_properties: dict[str, str]) -> None:
@@ -79,7 +80,7 @@ def test_local_deployer_sets_a_random_port_and_the_instance_variables(app_proper
         "local", app_properties, stream_name="timeStampStream", app_label="python-router", server_port=45678
     )
     settings = Settings.resolve(launch.argv, launch.environ)
-    assert settings.server_port == 45678
+    assert settings.server.port == 45678
     assert settings.instance_index == 0
     assert settings.application_guid == "45678"  # the local deployer's guid is the port
 
@@ -95,7 +96,7 @@ def test_k8s_platform_variables_give_the_guid_and_stream_name() -> None:
 def test_compose_style_brokers_with_a_scheme_prefix(app_properties: dict[str, str]) -> None:
     properties = {**app_properties, "spring.cloud.stream.kafka.binder.brokers": "PLAINTEXT://kafka-broker:9092"}
     launch = scdf_launch("boot", properties, stream_name="timeStampStream", app_label="python-router")
-    assert Settings.resolve(launch.argv, launch.environ).brokers == ("kafka-broker:9092",)
+    assert Settings.resolve(launch.argv, launch.environ).binder.brokers == ("kafka-broker:9092",)
 
 
 def test_shell_style_keeps_dashes_and_relaxed_binding_still_finds_the_property() -> None:
@@ -103,7 +104,7 @@ def test_shell_style_keeps_dashes_and_relaxed_binding_still_finds_the_property()
     properties = {"spring.cloud.stream.kafka.binder.auto-create-topics": "false"}
     launch = scdf_launch("shell", properties, stream_name="s", app_label="python-router")
     assert "SPRING_CLOUD_STREAM_KAFKA_BINDER_AUTO-CREATE-TOPICS" in launch.environ
-    assert Settings.resolve(launch.argv, launch.environ).auto_create_topics is False
+    assert Settings.resolve(launch.argv, launch.environ).binder.auto_create_topics is False
 
 
 def test_shell_style_chain_overrides_get_their_camel_case_aliases_back() -> None:

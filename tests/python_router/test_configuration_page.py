@@ -8,13 +8,23 @@ from types import ModuleType
 
 import pytest
 
-import python_router.app
-import python_router.binding
-import python_router.instance_identity
+import pump.config
+import pump.remote
+import python_router.binder
+import python_router.settings
 import sidecar.settings
+import spring_properties.binder_names
+import spring_properties.sources
 from tests.docs_pages import page
 
-READERS = (python_router.binding, python_router.app, python_router.instance_identity, sidecar.settings)
+READERS = (
+    pump.config,
+    pump.remote,
+    spring_properties.binder_names,
+    python_router.settings,
+    sidecar.settings,
+    spring_properties.sources,
+)
 PROPERTY = re.compile(r"(?:spring|server|router|management)\.[\w.-]+")
 
 

@@ -65,3 +65,29 @@ def test_help_shows_usage_and_exits_0() -> None:
     result = run("--help")
     assert result.returncode == 0
     assert "usage: python-router" in result.stdout
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_names_the_app_its_kafka_clients_and_python(flag: str) -> None:
+    from importlib import metadata
+
+    result = run(flag)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"python-router {metadata.version('python-router')}"
+    assert lines[1] == f"kafka-python {metadata.version('kafka-python')}"
+    assert lines[-1].startswith(f"Python {sys.version.split()[0]} ")
+    try:
+        import confluent_kafka  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        assert len(lines) == 3
+    else:
+        assert f"confluent-kafka {confluent_kafka.version()[0]} (librdkafka {confluent_kafka.libversion()[0]})" in lines
+
+
+def test_help_lists_the_property_groups_and_points_to_the_docs() -> None:
+    result = run("--help")
+    for group in ("bindings and the Kafka binder", "Kafka client settings", "HTTP server", "the routing chain"):
+        assert f"\n  {group}" in result.stdout
+    assert "docs/configuration.md" in result.stdout
+    assert "docs/troubleshooting.md" in result.stdout

@@ -1,25 +1,26 @@
 """The instance identity rule (python_router/instance_identity.py), router.delivery and the settings that
-contradict exactly-once, as the entry point resolves them (RouterApp.from_settings)."""
+contradict exactly-once, as the entry point resolves them (RouterApp.configure)."""
 
 from __future__ import annotations
 
 import pytest
 
 from python_router.app import RouterApp
-from python_router.binding import Settings, SettingsError
 from python_router.instance_identity import instance_identity
+from python_router.settings import Settings
+from spring_properties import SettingsError
 
 BINDER = "spring.cloud.stream.kafka.binder"
 GROUP = "--spring.cloud.stream.bindings.input.group=recipe"
 
 
 def app(*argv: str, environ: dict[str, str] | None = None) -> RouterApp:
-    return RouterApp.from_settings(Settings.resolve([GROUP, *argv], {}), environ or {})
+    return RouterApp.configure([GROUP, *argv], environ or {})
 
 
 def test_an_instance_index_gives_the_app_and_index_as_group_instance_id() -> None:
     router = app("--spring.cloud.stream.instanceIndex=2", "--spring.application.name=router")
-    assert router.group_instance_id == "router-2"
+    assert router.pump_config.group_instance_id == "router-2"
     assert router.identity_notes == (
         "Static membership on: group.instance.id=router-2 (from spring.cloud.stream.instanceIndex)",
     )
@@ -40,7 +41,7 @@ def test_in_a_kubernetes_pod_the_host_name_is_the_identity() -> None:
 
 def test_without_an_index_outside_kubernetes_static_membership_is_off_and_the_log_says_why() -> None:
     router = app()
-    assert router.group_instance_id is None
+    assert router.pump_config.group_instance_id is None
     (note,) = router.identity_notes
     assert note.startswith("Static membership off: no spring.cloud.stream.instanceIndex")
     assert "the host name may be shared by other processes on this machine" in note
@@ -48,32 +49,33 @@ def test_without_an_index_outside_kubernetes_static_membership_is_off_and_the_lo
 
 def test_a_users_group_instance_id_wins_and_the_pump_adds_none() -> None:
     router = app("--spring.cloud.stream.instanceIndex=2", f"--{BINDER}.consumerProperties.group.instance.id=mine")
-    assert router.group_instance_id is None  # the user's is in the consumer settings already
-    assert router.settings.kafka.consumer["group_instance_id"] == "mine"
+    assert router.pump_config.group_instance_id is None  # the user's is in the consumer settings already
+    assert router.settings.binder.kafka.consumer["group_instance_id"] == "mine"
     assert router.identity_notes == ("Static membership on: group.instance.id=mine (group.instance.id as given)",)
 
 
 def test_static_membership_can_be_turned_off() -> None:
     router = app("--spring.cloud.stream.instanceIndex=2", "--router.kafka.static-membership=false")
-    assert router.group_instance_id is None
+    assert router.pump_config.group_instance_id is None
     assert router.identity_notes == ("Static membership off: router.kafka.static-membership=false",)
 
 
 def test_exactly_once_derives_a_transactional_id_from_app_group_and_instance() -> None:
-    router = app("--router.delivery=exactly-once", "--spring.cloud.stream.instanceIndex=0")
-    assert (router.delivery, router.transactional_id) == ("exactly-once", "python-router.recipe.python-router-0")
+    config = app("--router.delivery=exactly-once", "--spring.cloud.stream.instanceIndex=0").pump_config
+    assert (config.delivery, config.transactional_id) == ("exactly-once", "python-router.recipe.python-router-0")
 
 
 def test_exactly_once_without_an_identity_makes_one_per_start_and_says_what_that_costs() -> None:
     router = app("--router.delivery=exactly-once")
-    assert router.transactional_id is not None and router.transactional_id.startswith("python-router.recipe.")
+    tid = router.pump_config.transactional_id
+    assert tid is not None and tid.startswith("python-router.recipe.")
     assert "new at each start" in router.identity_notes[1]
     assert "stays open until transaction.timeout.ms" in router.identity_notes[1]
 
 
 def test_at_least_once_is_the_default_and_has_no_transactional_id() -> None:
     router = app()
-    assert (router.delivery, router.transactional_id) == ("at-least-once", None)
+    assert (router.pump_config.delivery, router.pump_config.transactional_id) == ("at-least-once", None)
 
 
 def test_an_unknown_delivery_is_refused_naming_the_valid_ones() -> None:
@@ -95,4 +97,5 @@ def test_exactly_once_refuses_a_setting_that_contradicts_it_naming_it(setting: s
 
 
 def test_exactly_once_accepts_acks_all_stated_explicitly() -> None:
-    assert app("--router.delivery=exactly-once", f"--{BINDER}.producerProperties.acks=all").delivery == "exactly-once"
+    config = app("--router.delivery=exactly-once", f"--{BINDER}.producerProperties.acks=all").pump_config
+    assert config.delivery == "exactly-once"

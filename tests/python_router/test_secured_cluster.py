@@ -10,8 +10,9 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
-from python_router.binding import Settings, scdf_launch
+from python_router.settings import Settings
 from scripts.local_kafka import DEFAULT_SCRAM_USERS, LocalKafka
+from scripts.scdf_deployer import scdf_launch
 
 pytestmark = pytest.mark.kafka
 PREFIX = "spring.cloud.stream.kafka.binder"
@@ -50,19 +51,19 @@ def test_scram_sha_512_over_tls_round_trip_with_the_settings_as_scdf_hands_them(
         scram_over_tls(secured_broker),
         {"SPRING_CLOUD_STREAM_KAFKA_BINDER_CONFIGURATION_SASL_JAAS_CONFIG": jaas("scram.ScramLoginModule")},
     )
-    assert settings.kafka.admin["ssl_check_hostname"] is True  # the broker's certificate names 127.0.0.1
+    assert settings.binder.kafka.admin["ssl_check_hostname"] is True  # the broker's certificate names 127.0.0.1
     topic = f"secured-{uuid.uuid4().hex[:8]}"
-    admin = KafkaAdminClient(**settings.kafka.admin)
+    admin = KafkaAdminClient(**settings.binder.kafka.admin)
     try:
         admin.create_topics({topic: {"num_partitions": 1, "replication_factor": 1}}, wait_for_metadata=True)
     finally:
         admin.close()
-    producer = KafkaProducer(**settings.kafka.producer)
+    producer = KafkaProducer(**settings.binder.kafka.producer)
     try:
         producer.send(topic, b"05/17/19 17:56:36").get(timeout=30)
     finally:
         producer.close()
-    consumer = KafkaConsumer(topic, group_id=settings.group, enable_auto_commit=False, **settings.kafka.consumer)
+    consumer = KafkaConsumer(topic, group_id=settings.group, enable_auto_commit=False, **settings.binder.kafka.consumer)
     try:
         values = [r.value for batch in consumer.poll(timeout_ms=15000, max_records=1).values() for r in batch]
     finally:
@@ -85,7 +86,7 @@ def test_other_mechanisms_and_credential_forms(
         **scram_over_tls(secured_broker, mechanism),
         **{f"{PREFIX}.configuration.{k}": v for k, v in credentials.items()},
     }
-    admin = KafkaAdminClient(**Settings.resolve([f"--{k}={v}" for k, v in properties.items()], {}).kafka.admin)
+    admin = KafkaAdminClient(**Settings.resolve([f"--{k}={v}" for k, v in properties.items()], {}).binder.kafka.admin)
     try:
         assert isinstance(admin.list_topics(), list)
     finally:
@@ -103,8 +104,8 @@ def test_mutual_tls_with_a_pem_keystore_holding_key_and_chain(secured_broker: Lo
         f"{PREFIX}.configuration.ssl.keystore.type": "PEM",
     }
     settings = Settings.resolve([f"--{k}={v}" for k, v in properties.items()], {})
-    assert settings.kafka.admin["ssl_certfile"] == str(keystore)
-    admin = KafkaAdminClient(**settings.kafka.admin)
+    assert settings.binder.kafka.admin["ssl_certfile"] == str(keystore)
+    admin = KafkaAdminClient(**settings.binder.kafka.admin)
     try:
         assert isinstance(admin.list_topics(), list)
     finally:
@@ -120,7 +121,7 @@ def test_a_wrong_password_is_refused_by_the_broker(secured_broker: LocalKafka) -
     settings = Settings.resolve([f"--{k}={v}" for k, v in properties.items()], {})
     log_offset = secured_broker.log_file.stat().st_size
     with pytest.raises(KafkaError):  # kafka-python only says it could not bootstrap; the broker says why
-        KafkaAdminClient(bootstrap_timeout_ms=5000, **settings.kafka.admin).close()
+        KafkaAdminClient(bootstrap_timeout_ms=5000, **settings.binder.kafka.admin).close()
     with secured_broker.log_file.open(errors="replace") as log:
         log.seek(log_offset)
         assert "due to invalid credentials with SASL mechanism SCRAM-SHA-512" in log.read()

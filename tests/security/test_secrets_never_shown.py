@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from python_router.binding import scdf_launch
 from scripts.local_kafka import LocalKafka, free_port
+from scripts.scdf_deployer import scdf_launch
 from tests.security.router_process import BINDER, Router, jaas, launch, scram_over_tls, stop_all, topics
 
 pytestmark = pytest.mark.kafka

@@ -239,7 +239,7 @@ def test_a_value_that_is_no_timestamp_fails_with_where_why_and_the_dead_letter_t
     assert (error["stage"], error["alias"], error["class_name"]) == (
         "TRANSFORMATION",
         "parity",
-        "TimestampParityRouter",
+        "transforms.builtin.timestamp_parity_router.TimestampParityRouter",
     )
     assert error["exception_class"] == "transforms.errors.DataError"
     assert "not a time" in error["message"]
@@ -279,7 +279,7 @@ def test_a_batch_of_500_is_one_request(client: httpx.Client) -> None:
 
 
 def test_an_empty_batch(client: httpx.Client) -> None:
-    assert client.post("/route/batch", json={"records": []}).json() == {"results": []}
+    assert client.post("/route/batch", json={"records": []}).json() == {"results": [], "bindings": BINDINGS}
 
 
 def test_a_batch_with_invalid_records_is_refused_naming_each(client: httpx.Client) -> None:

@@ -32,6 +32,8 @@ def test_the_schema_describes_every_endpoint(client: httpx.Client) -> None:
         ("GET", "/actuator/health"),
         ("GET", "/actuator/health/liveness"),
         ("GET", "/actuator/health/readiness"),
+        ("GET", "/actuator/health/liveness/{component}"),
+        ("GET", "/actuator/health/readiness/{component}"),
         ("GET", "/actuator/health/{component}"),
         ("GET", "/actuator/info"),
         ("GET", "/actuator/prometheus"),

@@ -22,9 +22,19 @@ def test_only_health_exposed(serve: Callable[..., httpx.Client]) -> None:
     assert client.get("/actuator/info").status_code == 404
     assert client.get("/actuator/prometheus").status_code == 404
     assert set(client.get("/actuator").json()["_links"]) == {"self", "health", "health-path"}
+    # As springdoc's endpoints are actuator endpoints (openapi, swagger-ui) when exposure is limited.
+    assert client.get("/openapi.json").status_code == 404
+    assert client.get("/docs").status_code == 404
+    assert client.get("/docs/assets/swagger-ui.css").status_code == 404
+
+
+def test_the_api_docs_are_exposed_by_their_ids(serve: Callable[..., httpx.Client]) -> None:
+    client = started(serve, {"management.endpoints.web.exposure.include": "health,openapi,swagger-ui"})
     paths = client.get("/openapi.json").json()["paths"]
+    assert "/actuator/health" in paths
     assert "/actuator/info" not in paths
     assert "/actuator/prometheus" not in paths
+    assert client.get("/docs").status_code == 200
 
 
 def test_everything_but_health(serve: Callable[..., httpx.Client]) -> None:

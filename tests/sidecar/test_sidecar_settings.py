@@ -12,7 +12,7 @@ def test_defaults() -> None:
     assert (default.port, default.host, default.max_request_size) == (8080, "0.0.0.0", 1024 * 1024)
     assert default.liveness_timeout_s == 60.0
     assert default.route_enabled is True
-    assert default.exposed == {"health", "info", "prometheus"}
+    assert default.exposed == {"health", "info", "prometheus", "openapi", "swagger-ui"}
 
 
 def test_server_port_and_address() -> None:
@@ -37,8 +37,8 @@ def test_liveness_timeout_takes_springs_duration(raw: str, seconds: float) -> No
     ("include", "exclude", "exposed"),
     [
         ("health", "", {"health"}),
-        ("*", "", {"health", "info", "prometheus"}),
-        ("*", "prometheus", {"health", "info"}),
+        ("*", "", {"health", "info", "prometheus", "openapi", "swagger-ui"}),
+        ("*", "prometheus", {"health", "info", "openapi", "swagger-ui"}),
         ("health, info, env, beans", "", {"health", "info"}),  # ids this app lacks are ignored, as in Spring
         ("health,info,prometheus", "*", set()),
     ],
@@ -70,7 +70,7 @@ def test_every_invalid_value_is_reported_at_once_in_connects_wording() -> None:
         "Invalid value lots for configuration server.max-request-size: "
         "Value must be a size such as 1048576, 512KB or 4MB (Spring's DataSize syntax).",
         "Invalid value 60 for configuration router.liveness.timeout: Value must be at least 1s, or the app "
-        "would be restarted between two polls (a bare number is milliseconds, as in Spring: write 60s for a minute).",
+        "would be restarted between two polls (a bare number is milliseconds, as in Spring: write 60s).",
         "Invalid value maybe for configuration router.route.enabled: "
         "Value must be true or false (on/off, yes/no and 1/0 work too, as in Spring).",
     )
@@ -95,3 +95,20 @@ def test_names_are_bound_relaxed_as_spring_does() -> None:
         }
     )
     assert (read.max_request_size, read.liveness_timeout_s, read.exposed) == (2 * 1024**2, 90.0, {"health"})
+
+
+def test_connection_limits_and_the_batch_cap() -> None:
+    settings = SidecarSettings.from_properties(
+        {"server.connection-timeout": "5s", "server.max-connections": "200", "router.route.batch.max-records": "900"}
+    )
+    assert (settings.connection_timeout_s, settings.max_connections, settings.max_batch_records) == (5.0, 200, 900)
+    with pytest.raises(ConfigError) as refused:
+        SidecarSettings.from_properties(
+            {"server.connection-timeout": "10ms", "server.max-connections": "0", "router.route.batch.max-records": "x"}
+        )
+    assert list(refused.value.problems) == [
+        "Invalid value 10ms for configuration server.connection-timeout: Value must be at least 100ms, "
+        "or no client could send its request in time (default 20s).",
+        "Invalid value 0 for configuration server.max-connections: Value must be a whole number of at least 1.",
+        "Invalid value x for configuration router.route.batch.max-records: Value must be a whole number of at least 1.",
+    ]

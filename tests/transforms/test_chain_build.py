@@ -397,6 +397,18 @@ def test_failure_names_the_stage() -> None:
     assert trace is not None and 'raise ValueError(f"boom on {record.topic}")' in trace
 
 
+@pytest.mark.parametrize(
+    "configured", ["TimestampParityRouter", "transforms.builtin.timestamp_parity_router.TimestampParityRouter"]
+)
+def test_a_failure_names_the_stages_class_fully_qualified_as_connect_does(configured: str) -> None:
+    # Connect's __connect.errors.class.name is the stage's class name, package included, however it was
+    # configured; a Python class's analogue is its dotted path.
+    properties = {"transforms": "p", "transforms.p.type": configured, "transforms.p.even.topic": "e",
+                  "transforms.p.odd.topic": "o"}  # fmt: skip
+    failure = failure_of(properties).failure
+    assert failure.class_name == "transforms.builtin.timestamp_parity_router.TimestampParityRouter"
+
+
 def test_failure_keeps_the_cause() -> None:
     error = failure_of({"transforms": "x", "transforms.x.type": "test_chain_build.Explode"})
     assert isinstance(error.__cause__, ValueError)

@@ -9,8 +9,8 @@ from transforms.config import (
     Config,
     ConfigKey,
     ConfigSpec,
-    NonEmptyList,
     NonEmptyString,
+    NonEmptyValues,
     Type,
     ValidString,
     parse_value,
@@ -60,15 +60,18 @@ def test_validator_wording() -> None:
     assert NonEmptyString()("") == "String must be non-empty"
     assert ValidString(("none", "all"))("some") == "String must be one of: none, all"
     assert AtLeast(-1)(-2) == "Value must be at least -1"
-    assert NonEmptyList()(()) == "Empty list"
+    assert NonEmptyValues("headers")(()) == (
+        "Configuration 'headers' must not be empty. Valid values include: any non-empty value"
+    )
+    assert NonEmptyValues("headers")(("a", "")) == "Configuration 'headers' values must not be empty."
     assert AllOf((NonEmptyString(), ValidString(("a",))))("") == "String must be non-empty"
 
 
 def test_validator_descriptions() -> None:
-    assert [v.describe() for v in (ValidString(("none", "all")), AtLeast(0), NonEmptyList())] == [
+    assert [v.describe() for v in (ValidString(("none", "all")), AtLeast(0), NonEmptyValues("h"))] == [
         "[none, all]",
         "[0,...]",
-        "non-empty list",
+        "any non-empty value",
     ]
 
 

@@ -25,7 +25,17 @@ def test_no_headers() -> None:
     assert kept("a", ()) == ()
 
 
+# Connect 4.3.1's wording (ConfigDef.ValidList.anyNonDuplicateValues(false, false)), as its DropHeaders
+# answers when configured with these values (checked by running it from the project's Kafka jars).
 def test_empty_list_wording() -> None:
     assert stage_problems("DropHeaders", {"headers": ""}) == [
-        "Invalid value [] for configuration transforms.a.headers: Empty list"
+        "Invalid value [] for configuration transforms.a.headers: "
+        "Configuration 'headers' must not be empty. Valid values include: any non-empty value"
+    ]
+
+
+def test_an_empty_name_in_the_list_is_refused_as_connect_does() -> None:
+    assert stage_problems("DropHeaders", {"headers": "a,,b"}) == [
+        "Invalid value [a, , b] for configuration transforms.a.headers: "
+        "Configuration 'headers' values must not be empty."
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from transforms.config import NO_DEFAULT, Config, ConfigKey, ConfigSpec, NonEmptyList, Type
+from transforms.config import NO_DEFAULT, Config, ConfigKey, ConfigSpec, NonEmptyValues, Type
 from transforms.plugin import Transformation
 from transforms.record import Record
 
@@ -13,7 +13,7 @@ class DropHeaders(Transformation):
     """Drop all header(s) whose names are specified in a comma-separated list."""
 
     CONFIG: ClassVar[ConfigSpec] = ConfigSpec(
-        ConfigKey("headers", Type.LIST, NO_DEFAULT, "Header name(s) to remove.", NonEmptyList()),
+        ConfigKey("headers", Type.LIST, NO_DEFAULT, "Header name(s) to remove.", NonEmptyValues("headers")),
     )
 
     def __init__(self, config: Config) -> None:

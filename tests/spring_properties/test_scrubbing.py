@@ -1,17 +1,16 @@
-"""Keeping secret values out of error messages and logs (python_router.secrets). Which names are secret is
-Spring's rule, tested with sidecar/secrets.py in tests/sidecar/test_sidecar_secrets.py."""
+"""Keeping secret values out of error messages and logs: the scrubbing half of spring_properties/masking.py."""
 
 from __future__ import annotations
 
-import python_router.secrets
-import sidecar.secrets
-from python_router.secrets import MASK, scrub, secret_values
+import pump.broker_trouble
+import sidecar
+import spring_properties
+from spring_properties import MASK, scrub, secret_values
 
 
 def test_one_rule_for_the_whole_app() -> None:
-    assert python_router.secrets.is_secret is sidecar.secrets.is_secret
-    assert python_router.secrets.mask_value is sidecar.secrets.mask_value
-    assert python_router.secrets.mask is sidecar.secrets.mask_secrets
+    assert sidecar.mask_value is spring_properties.mask_value
+    assert pump.broker_trouble.MASK is spring_properties.MASK
 
 
 def test_secret_values_include_the_password_inside_a_jaas_config_and_a_uri() -> None:

@@ -1,10 +1,11 @@
 """Spring's rule for secrets, the one copy in python-router: a property whose name mentions a secret is shown
-as `******` wherever it is shown (the actuator, the startup log, error messages)."""
+as `******` wherever it is shown (the actuator, the startup log, error messages), and a secret value is
+scrubbed from any free text (an error message) it turns up in."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final, overload
 
 MASK: Final = "******"
@@ -21,6 +22,14 @@ _URL_USERINFO: Final = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+._-]*://[^:/@\
 
 # Names compared in one spelling: lower case, `_` as `.` (environment variables), `-` dropped (kebab case).
 _WORDS: Final = tuple(word.replace("_", ".") for word in SECRET_WORDS)
+
+# `password="..."` inside a JAAS config (Kafka's `sasl.jaas.config`): quoted with escapes, or bare.
+_JAAS_PASSWORD: Final = re.compile(r"""\bpassword\s*=\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<bare>[^\s;"]+))""", re.I)
+
+# Values this short would garble every message they appear in if scrubbed from free text; they are
+# still masked wherever they are shown as a property value.
+_SHORTEST_SCRUBBED: Final = 3
+_NOT_SECRET_VALUES: Final = frozenset({"true", "false", "none", "null"})
 
 
 def is_secret(name: str) -> bool:
@@ -79,3 +88,30 @@ def mask_secrets(properties: Mapping[str, Any]) -> dict[str, Any]:
     {'sasl.jaas.config': '******', 'group': 'router'}
     """
     return {str(name): mask_value(str(name), value) for name, value in properties.items()}
+
+
+def secret_values(properties: Mapping[str, str]) -> frozenset[str]:
+    """Every secret value that must never appear in a message: values of secret keys, passwords
+    inside JAAS configs and inside URIs."""
+    found: set[str] = set()
+    for key, value in properties.items():
+        if is_secret(key):
+            found.add(value)
+            for match in _JAAS_PASSWORD.finditer(value):
+                found.add(re.sub(r"\\(.)", r"\1", match["quoted"]) if match["quoted"] is not None else match["bare"])
+        found.update(url_passwords(value))
+    return frozenset(
+        v for v in found if len(v.strip()) >= _SHORTEST_SCRUBBED and v.strip().lower() not in _NOT_SECRET_VALUES
+    )
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every occurrence of a secret value replaced by `******`, and URI passwords masked.
+
+    Longest values first, so a password inside a longer secret (a JAAS config) cannot leave a
+    fragment of the longer one behind.
+    """
+    for value in sorted(set(secrets), key=len, reverse=True):
+        if len(value.strip()) >= _SHORTEST_SCRUBBED:
+            text = text.replace(value, MASK)
+    return mask_url_passwords(text)

@@ -1,10 +1,9 @@
-"""Spring's masking rule for secrets (issue 8): the one rule, in sidecar/secrets.py, that the actuator, the
-startup log and every error message use."""
+"""Spring's masking rule for secrets (issue 8): the one rule, in spring_properties/masking.py, that the
+actuator, the startup log and every error message use."""
 
 import pytest
 
-from sidecar import MASK, is_secret, mask_secrets, mask_value
-from sidecar.secrets import mask_url_passwords
+from spring_properties import MASK, is_secret, mask_secrets, mask_url_passwords, mask_value
 
 
 @pytest.mark.parametrize(

@@ -9,23 +9,25 @@ from pathlib import Path
 
 import pytest
 
-from python_router.binding import Settings, SettingsError
+from python_router.settings import Settings
+from spring_properties import SettingsError
 
 APPLICATION_PROPERTIES = Path(__file__).parents[2] / "connect-config" / "application.properties"
 JAAS = 'org.apache.kafka.common.security.scram.ScramLoginModule required username="router" password="hunter22";'
 
 
-def resolve(*argv: str, env: Mapping[str, str] | None = None, files: Mapping[str, str] | None = None) -> Settings:
-    files = files or {}
-    return Settings.resolve(argv, env or {}, read_file=lambda path: files[path], exists=lambda path: path in files)
+def resolve(
+    *argv: str, env: Mapping[str, str] | None = None, files: Mapping[str, str | bytes] | None = None
+) -> Settings:
+    given = {path: text.encode("utf-8") if isinstance(text, str) else text for path, text in (files or {}).items()}
+    return Settings.resolve(argv, env or {}, read_file=lambda path: given[path], exists=lambda path: path in given)
 
 
-def error(*argv: str, env: Mapping[str, str] | None = None, files: Mapping[str, str] | None = None) -> str:
+def error(*argv: str, env: Mapping[str, str] | None = None, files: Mapping[str, str | bytes] | None = None) -> str:
     with pytest.raises(SettingsError) as caught:
         resolve(*argv, env=env, files=files)
-    message = str(caught.value)
-    assert "\n" not in message, "a startup error is one line"
-    return message
+    assert len(caught.value.problems) == 1, caught.value.problems
+    return caught.value.problems[0]
 
 
 def application_json(document: object) -> dict[str, str]:
@@ -37,13 +39,17 @@ def application_json(document: object) -> dict[str, str]:
 
 def test_defaults() -> None:
     settings = resolve()
-    assert dict(settings.bindings) == {"input": "input", "even": "even", "odd": "odd"}
-    assert settings.brokers == ("localhost:9092",)
+    assert dict(settings.binder.bindings) == {"input": "input", "even": "even", "odd": "odd"}
+    assert settings.binder.brokers == ("localhost:9092",)
     assert settings.group == "python-router"
-    assert (settings.server_port, settings.server_address) == (8080, "0.0.0.0")
-    assert (settings.auto_create_topics, settings.replication_factor, settings.min_partition_count) == (True, -1, 1)
-    assert (settings.instance_index, settings.instance_count, settings.start_offset) == (0, 1, "earliest")
-    assert settings.kafka.consumer["security_protocol"] == "PLAINTEXT"
+    assert (settings.server.port, settings.server.host) == (8080, "0.0.0.0")
+    assert (
+        settings.binder.auto_create_topics,
+        settings.binder.replication_factor,
+        settings.binder.min_partition_count,
+    ) == (True, -1, 1)
+    assert (settings.instance_index, settings.instance_count, settings.binder.start_offset) == (0, 1, "earliest")
+    assert settings.binder.kafka.consumer["security_protocol"] == "PLAINTEXT"
 
 
 @pytest.mark.parametrize(
@@ -59,7 +65,7 @@ def test_defaults() -> None:
 def test_precedence_arguments_then_json_then_environment_then_file_then_default(
     argv: Sequence[str], env: Mapping[str, str], file: str, port: int
 ) -> None:
-    assert resolve(*argv, env=env, files={"/config/application.properties": file}).server_port == port
+    assert resolve(*argv, env=env, files={"/config/application.properties": file}).server.port == port
 
 
 def test_relaxed_names_are_one_property_across_sources() -> None:
@@ -67,23 +73,23 @@ def test_relaxed_names_are_one_property_across_sources() -> None:
         "--spring.cloud.stream.kafka.binder.auto-create-topics=false",
         env={"SPRING_CLOUD_STREAM_KAFKA_BINDER_AUTOCREATETOPICS": "true"},
     )
-    assert settings.auto_create_topics is False
+    assert settings.binder.auto_create_topics is False
     assert settings.get("spring.cloud.stream.kafka.binder.autoCreateTopics") == "false"
-    assert resolve(env={"SPRING_CLOUD_STREAM_KAFKA_BINDER_AUTOCREATETOPICS": "no"}).auto_create_topics is False
+    assert resolve(env={"SPRING_CLOUD_STREAM_KAFKA_BINDER_AUTOCREATETOPICS": "no"}).binder.auto_create_topics is False
 
 
 def test_spring_application_json_nested_or_flat_reads_the_same() -> None:
     nested = {"spring": {"cloud": {"stream": {"bindings": {"even": {"destination": "evenDest"}}}}}}
     flat = {"spring.cloud.stream.bindings.even.destination": "evenDest"}
-    assert resolve(env=application_json(nested)).bindings["even"] == "evenDest"
-    assert resolve(env=application_json(flat)).bindings["even"] == "evenDest"
+    assert resolve(env=application_json(nested)).binder.bindings["even"] == "evenDest"
+    assert resolve(env=application_json(flat)).binder.bindings["even"] == "evenDest"
 
 
 def test_spring_application_json_values_become_text_like_spring() -> None:
     settings = resolve(
         env=application_json({"server": {"port": 9001}, "a": {"flag": True, "list": ["x", 2], "n": None}})
     )
-    assert settings.server_port == 9001
+    assert settings.server.port == 9001
     assert settings.raw["a.flag"] == "true"
     assert (settings.raw["a.list[0]"], settings.raw["a.list[1]"]) == ("x", "2")
     assert "a.n" not in settings.raw
@@ -91,7 +97,7 @@ def test_spring_application_json_values_become_text_like_spring() -> None:
 
 def test_spring_application_json_as_an_argument_is_read_and_not_kept_as_a_property() -> None:
     settings = resolve('--spring.application.json={"server.port": 9002}')
-    assert settings.server_port == 9002
+    assert settings.server.port == 9002
     assert settings.get("spring.application.json") is None
 
 
@@ -113,8 +119,8 @@ def test_unknown_properties_are_kept_and_ignored() -> None:
 
 def test_any_binding_with_a_destination_is_known_and_looked_up_relaxed() -> None:
     settings = resolve(env={"SPRING_CLOUD_STREAM_BINDINGS_MYINPUT_DESTINATION": "extra"})
-    assert settings.bindings["myInput"] == "extra"
-    assert list(settings.bindings)[:3] == ["input", "even", "odd"]
+    assert settings.binder.bindings["myInput"] == "extra"
+    assert list(settings.binder.bindings)[:3] == ["input", "even", "odd"]
 
 
 @pytest.mark.parametrize(
@@ -145,7 +151,7 @@ def test_group_falls_back_to_stream_name_then_app_name(argv: Sequence[str], env:
     ],
 )
 def test_brokers(value: str, brokers: tuple[str, ...]) -> None:
-    assert resolve(f"--spring.cloud.stream.kafka.binder.brokers={value}").brokers == brokers
+    assert resolve(f"--spring.cloud.stream.kafka.binder.brokers={value}").binder.brokers == brokers
 
 
 def test_brokers_from_the_platform_environment_variable_and_the_default_port() -> None:
@@ -154,8 +160,8 @@ def test_brokers_from_the_platform_environment_variable_and_the_default_port() -
         "SPRING_CLOUD_STREAM_KAFKA_BINDER_DEFAULTBROKERPORT": "19092",
     }
     settings = resolve(env=env)
-    assert settings.brokers == ("kafka-broker:19092",)
-    assert settings.kafka.producer["bootstrap_servers"] == ["kafka-broker:19092"]
+    assert settings.binder.brokers == ("kafka-broker:19092",)
+    assert settings.binder.kafka.producer["bootstrap_servers"] == ["kafka-broker:19092"]
 
 
 def test_bootstrap_servers_in_the_client_configuration_wins_as_in_spring() -> None:
@@ -163,8 +169,8 @@ def test_bootstrap_servers_in_the_client_configuration_wins_as_in_spring() -> No
         "--spring.cloud.stream.kafka.binder.brokers=a:1",
         "--spring.cloud.stream.kafka.binder.configuration.bootstrap.servers=b:2",
     )
-    assert settings.brokers == ("b:2",)
-    assert settings.kafka.ignored == ()
+    assert settings.binder.brokers == ("b:2",)
+    assert settings.binder.kafka.ignored == ()
 
 
 # --- files ----------------------------------------------------------------------------------------
@@ -186,13 +192,13 @@ def test_instance_index_from_the_platforms_variables() -> None:
 def test_config_location_lists_files_and_a_later_one_wins() -> None:
     files = {"/a.properties": "server.port=1\nspring.application.name=a", "/b/application.properties": "server.port=2"}
     settings = resolve("--spring.config.location=/a.properties,/b/,optional:/absent.properties", files=files)
-    assert (settings.server_port, settings.app_name) == (2, "a")
+    assert (settings.server.port, settings.app_name) == (2, "a")
     assert settings.config_files == ("/a.properties", "/b/application.properties")
 
 
 def test_config_location_from_the_environment() -> None:
     files = {"/etc/router.properties": "server.port=7"}
-    assert resolve(env={"SPRING_CONFIG_LOCATION": "/etc/router.properties"}, files=files).server_port == 7
+    assert resolve(env={"SPRING_CONFIG_LOCATION": "/etc/router.properties"}, files=files).server.port == 7
 
 
 def test_the_shipped_application_properties_match_the_built_in_defaults() -> None:
@@ -203,7 +209,7 @@ def test_the_shipped_application_properties_match_the_built_in_defaults() -> Non
     assert {name: getattr(with_file, name) for name in compared if name != "bindings"} == {
         name: getattr(without, name) for name in compared if name != "bindings"
     }
-    assert dict(with_file.bindings) == dict(without.bindings)
+    assert dict(with_file.binder.bindings) == dict(without.binder.bindings)
 
 
 # --- the Kafka client settings reach the clients --------------------------------------------------
@@ -216,10 +222,10 @@ def test_client_configuration_and_role_properties() -> None:
         "--spring.cloud.stream.kafka.bindings.input.consumer.configuration.max.poll.records=60",
         "--spring.cloud.stream.kafka.binder.producerProperties.linger.ms=5",
     )
-    assert settings.kafka.consumer["client_id"] == settings.kafka.producer["client_id"] == "router"
-    assert settings.kafka.consumer["max_poll_records"] == 60  # the binding's own beats the binder's
-    assert settings.kafka.producer["linger_ms"] == 5
-    assert "linger_ms" not in settings.kafka.consumer
+    assert settings.binder.kafka.consumer["client_id"] == settings.binder.kafka.producer["client_id"] == "router"
+    assert settings.binder.kafka.consumer["max_poll_records"] == 60  # the binding's own beats the binder's
+    assert settings.binder.kafka.producer["linger_ms"] == 5
+    assert "linger_ms" not in settings.binder.kafka.consumer
 
 
 def test_client_settings_from_environment_variables() -> None:
@@ -228,17 +234,17 @@ def test_client_settings_from_environment_variables() -> None:
         "SPRING_CLOUD_STREAM_KAFKA_BINDER_CONFIGURATION_SASL_MECHANISM": "SCRAM-SHA-512",
         "SPRING_CLOUD_STREAM_KAFKA_BINDER_CONFIGURATION_SASL_JAAS_CONFIG": JAAS,
     }
-    admin = resolve(env=env).kafka.admin
+    admin = resolve(env=env).binder.kafka.admin
     assert (admin["sasl_plain_username"], admin["sasl_plain_password"]) == ("router", "hunter22")
 
 
 def test_start_offset_then_auto_offset_reset_then_earliest() -> None:
     latest = "--spring.cloud.stream.kafka.binder.configuration.auto.offset.reset=latest"
-    assert resolve(latest).start_offset == "latest"
+    assert resolve(latest).binder.start_offset == "latest"
     explicit = "--spring.cloud.stream.kafka.bindings.input.consumer.startOffset=earliest"
     settings = resolve(latest, explicit)
-    assert settings.start_offset == "earliest"
-    assert settings.kafka.consumer["auto_offset_reset"] == "earliest"
+    assert settings.binder.start_offset == "earliest"
+    assert settings.binder.kafka.consumer["auto_offset_reset"] == "earliest"
 
 
 # --- secrets --------------------------------------------------------------------------------------
@@ -273,7 +279,7 @@ def test_an_error_message_never_shows_a_secret_value_even_under_another_name() -
         (
             ["--spring.cloud.stream.bindings.input.destination="],
             {},
-            "spring.cloud.stream.bindings.input.destination (from command line): the destination is empty",
+            "Invalid value  for configuration spring.cloud.stream.bindings.input.destination: the destination is empty",
         ),
         (["timeDest"], {}, "Unexpected command-line argument 'timeDest'"),
         (["--=x"], {}, "has no property name"),
@@ -283,9 +289,14 @@ def test_an_error_message_never_shows_a_secret_value_even_under_another_name() -
         (
             ["--server.port=http"],
             {},
-            "Invalid value 'http' for property server.port (from command line): not a whole number",
+            "Invalid value http for configuration server.port: Value must be a TCP port number from 0 to 65535 "
+            "(0 picks a free port). (origin: command-line argument --server.port)",
         ),
-        ([], {"SERVER_PORT": "70000"}, "from environment variable SERVER_PORT): must be from 0 to 65535"),
+        (
+            [],
+            {"SERVER_PORT": "70000"},
+            "from 0 to 65535 (0 picks a free port). (origin: environment variable SERVER_PORT)",
+        ),
         (
             ["--spring.cloud.stream.kafka.binder.brokers=kafka:abc"],
             {},
@@ -293,11 +304,11 @@ def test_an_error_message_never_shows_a_secret_value_even_under_another_name() -
         ),
         (["--spring.cloud.stream.kafka.binder.brokers=:9092"], {}, "broker ':9092' has no valid host"),
         (["--spring.cloud.stream.kafka.binder.brokers= , "], {}, "no broker in it"),
-        (["--spring.cloud.stream.kafka.binder.autoCreateTopics=maybe"], {}, "not a boolean"),
+        (["--spring.cloud.stream.kafka.binder.autoCreateTopics=maybe"], {}, "Value must be true or false"),
         (
             ["--spring.cloud.stream.kafka.binder.replicationFactor=0"],
             {},
-            "must be -1 (the broker's default) or at least 1",
+            "Value must be -1 (the broker's default) or a whole number of at least 1.",
         ),
         (["--spring.cloud.stream.kafka.binder.minPartitionCount=0"], {}, "must be at least 1"),
         (["--spring.cloud.stream.instanceCount=x"], {}, "spring.cloud.stream.instanceCount"),
@@ -347,7 +358,7 @@ def test_a_malformed_properties_file_line_is_named_without_its_content() -> None
 
 
 def test_an_unreadable_file_is_named() -> None:
-    def unreadable(path: str) -> str:
+    def unreadable(path: str) -> bytes:
         raise PermissionError(13, "Permission denied", path)
 
     with pytest.raises(
