@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from pump import ChainClassifier, Classifier, ClassifierUnavailable, Pump, PumpConfig, RemoteClassifier, signals
+from pump.config import DELIVERY, KAFKA_CLIENT, KAFKA_CLIENTS
 from pump.transactions import exactly_once_conflicts
 from python_router.instance_identity import group_instance_id, instance_identity, transactional_id
 from python_router.settings import CHAIN_LOCATION, DEFAULT_CHAIN, Settings
@@ -172,6 +173,11 @@ def _pump_config(settings: Settings, environ: Mapping[str, str]) -> tuple[PumpCo
     notes = [membership]
     tid = None
     if settings.delivery == "exactly-once":
+        if settings.kafka_client != KAFKA_CLIENTS[0]:
+            raise SettingsError(
+                f"{DELIVERY}=exactly-once needs {KAFKA_CLIENT}={KAFKA_CLIENTS[0]} in this version: set "
+                f"{KAFKA_CLIENT}={KAFKA_CLIENTS[0]}, or {DELIVERY}=at-least-once"
+            )
         conflicts = exactly_once_conflicts(binder.kafka.producer, binder.kafka.consumer)
         if conflicts:
             raise SettingsError(conflicts)

@@ -99,3 +99,8 @@ def test_exactly_once_refuses_a_setting_that_contradicts_it_naming_it(setting: s
 def test_exactly_once_accepts_acks_all_stated_explicitly() -> None:
     config = app("--router.delivery=exactly-once", f"--{BINDER}.producerProperties.acks=all").pump_config
     assert config.delivery == "exactly-once"
+
+
+def test_exactly_once_needs_kafka_python_in_this_version() -> None:
+    with pytest.raises(SettingsError, match=r"router\.delivery=exactly-once needs router\.kafka\.client=kafka-python"):
+        app("--router.delivery=exactly-once", "--router.kafka.client=librdkafka")
