@@ -27,6 +27,7 @@ from kafka.errors import (
     MessageSizeTooLargeError,
     ProducerFencedError,
     RebalanceInProgressError,
+    UnknownError,
     UnknownMemberIdError,
 )
 from kafka.partitioner.sticky import StickyPartitioner
@@ -294,7 +295,7 @@ class KafkaPythonProducer:
             try:
                 self._producer.flush(timeout=max(min(_FLUSH_SLICE_S, deadline - time.monotonic()), 0.0))
                 break
-            except KafkaTimeoutError as why:
+            except (KafkaTimeoutError, UnknownError) as why:  # UnknownError: kafka-python's "Future not done"
                 if time.monotonic() >= deadline:
                     raise BrokerUnavailable(
                         f"Kafka did not acknowledge the batch within {timeout_s:g}s ({why})"

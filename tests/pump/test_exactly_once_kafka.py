@@ -18,6 +18,7 @@ import pytest
 from kafka import KafkaAdminClient, KafkaProducer
 
 from scripts.local_kafka import LocalKafka
+from tests.pump import test_pump_kafka
 from tests.pump.kafka_tools import (
     PumpProcess,
     Topics,
@@ -77,23 +78,11 @@ def _eos(topics: Topics, identity: str, *extra: str, delivery: str = "exactly-on
     return ("--delivery", delivery, "--transactional-id", f"{topics.group}.{identity}", *extra)
 
 
+# The pump processes of the at-least-once tests (killed at the end if still running).
+logs, pumps = test_pump_kafka.logs, test_pump_kafka.pumps
+
 # Each scenario also runs at-least-once, for the duplicates exactly-once saves (docs/pump.md).
 DELIVERIES = pytest.mark.parametrize("delivery", ["exactly-once", "at-least-once"])
-
-
-@pytest.fixture
-def pumps(bootstrap: str, tmp_path: Path) -> Iterator[Callable[..., PumpProcess]]:
-    started: list[PumpProcess] = []
-
-    def start(topics: Topics, *extra: str, bootstrap_servers: str = bootstrap) -> PumpProcess:
-        started.append(PumpProcess(bootstrap_servers, topics, tmp_path, *extra))
-        return started[-1]
-
-    yield start
-    for process in started:
-        if process.process.poll() is None:
-            process.process.send_signal(signal.SIGCONT)
-            process.kill()
 
 
 @DELIVERIES

@@ -14,13 +14,14 @@ import collections
 import signal
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
 from scripts.local_kafka import free_port
 from tests.pump.kafka_tools import Topics, create_topic, end_offsets, produce, read_all, timestamp
+from tests.pump.test_pump_kafka import _paced_load as paced_load
 from tests.pump.test_pump_kafka import expected
 from tests.security.router_process import Router, launch
 
@@ -60,18 +61,7 @@ def routers(bootstrap: str, tmp_path: Path) -> Iterator[Callable[..., Router]]:
 
 
 def _paced_load(bootstrap: str, topic: str, count: int) -> Future[int]:
-    def paced() -> Iterator[tuple[bytes, bytes]]:
-        start = time.monotonic()
-        for i in range(count):
-            if i % 20 == 0:
-                time.sleep(max(0.0, start + i / RATE - time.monotonic()))
-            yield f"k{i % 10}".encode(), timestamp(i)
-
-    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paced-load")
-    try:
-        return loader.submit(produce, bootstrap, topic, paced())
-    finally:
-        loader.shutdown(wait=False)
+    return paced_load(bootstrap, topic, count, per_second=RATE, step=20)  # 20 at a time: a steady flow
 
 
 def _routed(bootstrap: str, topics: Topics) -> int:
