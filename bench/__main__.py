@@ -26,7 +26,7 @@ from typing import Any
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from bench import machine
-from bench.ceilings import CEILINGS, measure_ceiling
+from bench.ceilings import CEILINGS, ROUTE_OUTPUTS, measure_ceiling
 from bench.latency import Latency, measure_latency
 from bench.pump_profile import profile_pump
 from bench.report import goals, rate, render_table, summarize_throughput, write_chart, write_json
@@ -157,6 +157,7 @@ class BenchRun:
     def preload(self, bootstrap: str, payload: str) -> None:
         topics = _topics(payload)
         scratch = [f"{topics.input}.{variant}" for variant in CEILINGS if variant.endswith("produce")]
+        scratch += [f"{topics.input}{suffix}" for suffix in ROUTE_OUTPUTS]
         create_topics(bootstrap, [topics.input, *topics.outputs, *scratch])
         preload(bootstrap, topics.input, PAYLOADS[payload], self.settings.records[payload])
 

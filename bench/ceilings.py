@@ -1,4 +1,5 @@
-"""The ceilings: kafka-python consume-only and produce-only; Kafka's own ProducerPerformance and ConsumerPerformance."""
+"""The ceilings: kafka-python and librdkafka (confluent-kafka) consume-only and produce-only, librdkafka's minimal
+at-least-once route loop, and Kafka's own ProducerPerformance and ConsumerPerformance."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from bench.workload import Payload
 from scripts.local_kafka import LIBS
 
 ROOT = Path(__file__).resolve().parent.parent
-CEILINGS = ("kp-consume", "kp-produce", "java-produce", "java-consume")
+CEILINGS = ("kp-consume", "kp-produce", "rd-consume", "rd-produce", "rd-route", "java-produce", "java-consume")
+# What the route ceiling writes, beside the routers' own outputs.
+ROUTE_OUTPUTS = (".even", ".odd")
 JAVA_HEAP = "-Xmx256m"  # the tools share two cores and the machine with the broker
 TIMEOUT_S = 600.0
 
@@ -31,6 +34,12 @@ def measure_ceiling(
         return _client("consume", bootstrap, input_topic, count, payload)
     if name == "kp-produce":
         return _client("produce", bootstrap, scratch_topic, count, payload)
+    if name == "rd-consume":
+        return _client("consume", bootstrap, input_topic, count, payload, "librdkafka")
+    if name == "rd-produce":
+        return _client("produce", bootstrap, scratch_topic, count, payload, "librdkafka")
+    if name == "rd-route":  # reads the routers' records, writes <input>.even and <input>.odd
+        return _client("route", bootstrap, input_topic, count, payload, "librdkafka")
     if name == "java-produce":
         return _java_produce(bootstrap, scratch_topic, payload, count, work_dir)
     if name == "java-consume":
@@ -47,8 +56,9 @@ def _run(command: list[str]) -> str:
     return result.stdout
 
 
-def _client(mode: str, bootstrap: str, topic: str, count: int, payload: Payload) -> Trial:
-    command = [sys.executable, "-m", "bench.client_ceiling", mode, "--bootstrap", bootstrap, "--topic", topic]
+def _client(mode: str, bootstrap: str, topic: str, count: int, payload: Payload, client: str = "kafka-python") -> Trial:
+    command = [sys.executable, "-m", "bench.client_ceiling", mode, "--client", client, "--bootstrap", bootstrap]
+    command += ["--topic", topic]
     out = _run([*command, "--count", str(count), "--payload", payload.name])
     result = json.loads(out.strip().splitlines()[-1])
     records = int(result["records"])

@@ -13,7 +13,7 @@ from bench.latency import Latency
 from bench.routers import ROUTERS as ROUTER_VARIANTS
 from bench.throughput import Trial
 
-CEILING_VARIANTS = ("kp-consume", "kp-produce", "java-produce", "java-consume")
+CEILING_VARIANTS = ("kp-consume", "kp-produce", "rd-consume", "rd-produce", "rd-route", "java-produce", "java-consume")
 LABELS = {
     "naive": "naive (recipe loop)",
     "pump": "pump (in-process)",
@@ -22,6 +22,9 @@ LABELS = {
     "java-router": "java-router (Spring Cloud Stream)",
     "kp-consume": "ceiling: kafka-python consume",
     "kp-produce": "ceiling: kafka-python produce",
+    "rd-consume": "ceiling: librdkafka consume",
+    "rd-produce": "ceiling: librdkafka produce",
+    "rd-route": "ceiling: librdkafka route loop",
     "java-produce": "ceiling: Java ProducerPerformance",
     "java-consume": "ceiling: Java ConsumerPerformance",
 }

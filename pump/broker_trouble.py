@@ -70,6 +70,8 @@ class BrokerTrouble(logging.Filter):
     >>> trouble.explain()   # after a failed bootstrap: a Diagnosis, or None when nothing is known
     """
 
+    client_name = "kafka-python"  # the client whose records are read, for the messages
+
     def __init__(self, brokers: str, client: Mapping[str, Any], clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self._clock = clock
@@ -141,61 +143,77 @@ class BrokerTrouble(logging.Filter):
         """The Diagnosis an exception from kafka-python's connection setup points to; "hung-up" when the peer
         closed the connection without a word (ambiguous: see explain()); None when it says nothing useful."""
         text = str(error)
-        at = f"Kafka at {self.brokers}"
         if isinstance(error, SaslAuthenticationFailedError):
-            said = text.rsplit("Error: ", 1)[-1].strip()
-            return Diagnosis(
-                "authentication",
-                f"{at} refused the SASL credentials ({self.mechanism}, user {self.user}): check the username and "
-                f"password in sasl.jaas.config, and that the user exists on the cluster for {self.mechanism} "
-                f"(the broker said: {said})",
-            )
+            return self._refused_credentials(text.rsplit("Error: ", 1)[-1].strip())
         if isinstance(error, UnsupportedSaslMechanismError):
             offered = re.search(r"Enabled mechanisms: (.*)$", text)
-            return Diagnosis(
-                "sasl-mechanism",
-                f"{at} does not offer SASL mechanism {self.mechanism}"
-                + (f" (it offers {offered.group(1)})" if offered else "")
-                + ": set sasl.mechanism to one it offers, with the matching login module in sasl.jaas.config",
-            )
+            return self._mechanism_not_offered(offered.group(1) if offered else None)
         if isinstance(error, InvalidReceiveError) and _tls_record_header(text):
             return self._plaintext_to_tls()
         if "Handshake failed" in text:
             return self._tls_failure(text.split("Handshake failed:", 1)[-1].strip())
         if isinstance(error, ssl.SSLError | FileNotFoundError | PermissionError | IsADirectoryError):
             # Raised building the TLS context, before any byte is sent: a file or its password is wrong.
-            return Diagnosis(
-                "tls-files",
-                f"The TLS files for {at} could not be loaded ({text}): check that ssl.truststore.location and "
-                "ssl.keystore.location name readable PEM files, and ssl.key.password (a wrong key password reads "
-                "as 'PEM lib')",
-            )
+            return self._tls_files(text)
         if "ECONNREFUSED" in text or "Connection refused" in text:
-            return Diagnosis(
-                "unreachable",
-                f"Nothing listens at {self.brokers} (connection refused): check {BROKERS}, and that the broker is up",
-                refused=False,
-            )
+            return self._nothing_listens()
         if "DNS Resolution failure" in text:
-            return Diagnosis(
-                "unreachable",
-                f"The host in {self.brokers} cannot be resolved (DNS): check {BROKERS}",
-                refused=False,
-            )
+            return self._unresolved()
         if "socket disconnected" in text or "Connection reset" in text:
             return "hung-up"
         return None
 
+    # --- the causes, in plain words with what to do (each client's classifier picks one) ---------------
+
+    def _refused_credentials(self, said: str) -> Diagnosis:
+        return Diagnosis(
+            "authentication",
+            f"Kafka at {self.brokers} refused the SASL credentials ({self.mechanism}, user {self.user}): check the "
+            f"username and password in sasl.jaas.config, and that the user exists on the cluster for "
+            f"{self.mechanism} (the broker said: {said})",
+        )
+
+    def _mechanism_not_offered(self, offered: str | None) -> Diagnosis:
+        return Diagnosis(
+            "sasl-mechanism",
+            f"Kafka at {self.brokers} does not offer SASL mechanism {self.mechanism}"
+            + (f" (it offers {offered})" if offered else "")
+            + ": set sasl.mechanism to one it offers, with the matching login module in sasl.jaas.config",
+        )
+
+    def _tls_files(self, said: str) -> Diagnosis:
+        return Diagnosis(
+            "tls-files",
+            f"The TLS files for Kafka at {self.brokers} could not be loaded ({said}): check that "
+            "ssl.truststore.location and ssl.keystore.location name readable PEM files, and ssl.key.password (a "
+            "wrong key password reads as 'PEM lib')",
+        )
+
+    def _nothing_listens(self) -> Diagnosis:
+        return Diagnosis(
+            "unreachable",
+            f"Nothing listens at {self.brokers} (connection refused): check {BROKERS}, and that the broker is up",
+            refused=False,
+        )
+
+    def _unresolved(self) -> Diagnosis:
+        return Diagnosis(
+            "unreachable",
+            f"The host in {self.brokers} cannot be resolved (DNS): check {BROKERS}",
+            refused=False,
+        )
+
     def _tls_failure(self, said: str) -> Diagnosis:
         at = f"Kafka at {self.brokers}"
-        if "CERTIFICATE_VERIFY_FAILED" in said and "mismatch" in said:
+        verify_failed = "CERTIFICATE_VERIFY_FAILED" in said.upper().replace(" ", "_")
+        if verify_failed and "mismatch" in said.lower():
             return Diagnosis(
                 "tls-hostname",
                 f"The TLS certificate of {at} does not name the host connected to ({said}): list the brokers in "
                 f"{BROKERS} by a name the certificate holds, or set "
                 "ssl.endpoint.identification.algorithm to empty to skip the host-name check (not recommended)",
             )
-        if "CERTIFICATE_VERIFY_FAILED" in said:
+        if verify_failed:
             trusted = (
                 f"the CA in ssl.truststore.location ({self.cafile})"
                 if self.cafile
@@ -225,8 +243,8 @@ class BrokerTrouble(logging.Filter):
         return Diagnosis(
             "authentication",
             f"Kafka at {self.brokers} closed the connection during SASL authentication ({self.mechanism}, user "
-            f"{self.user}) without a reason kafka-python could read: it most likely refused the credentials: check "
-            f"the username and password in sasl.jaas.config, and that the user exists on the cluster for "
+            f"{self.user}) without a reason {self.client_name} could read: it most likely refused the credentials: "
+            f"check the username and password in sasl.jaas.config, and that the user exists on the cluster for "
             f"{self.mechanism} (or, if that listener takes no SASL, set security.protocol={self.protocol[5:]})",
         )
 

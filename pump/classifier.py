@@ -58,3 +58,32 @@ class ChainClassifier:
 
     def close(self) -> None:
         pass
+
+
+class SwappableClassifier:
+    """The classifier the pump holds, replaceable while it runs (a chain reloaded by /actuator/refresh).
+
+    A batch is classified by the classifier current when the batch starts: `classify` reads it once, so a
+    swap takes effect at the next batch boundary and no batch is ever split between two chains.
+    """
+
+    def __init__(self, classifier: Classifier) -> None:
+        self._current = classifier
+
+    @property
+    def current(self) -> Classifier:
+        return self._current
+
+    def swap(self, classifier: Classifier) -> Classifier:
+        """Make `classifier` classify the batches to come; returns the one it replaces (not closed)."""
+        previous, self._current = self._current, classifier
+        return previous
+
+    def classify(self, records: Sequence[Record]) -> list[Outcome]:
+        return self._current.classify(records)
+
+    def health(self) -> Mapping[str, Mapping[str, object]]:
+        return self._current.health()
+
+    def close(self) -> None:
+        self._current.close()

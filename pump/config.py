@@ -66,6 +66,37 @@ PRODUCER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
 # What the at-least-once loop cannot work without; an override of these is refused with a message.
 CONSUMER_REQUIRED: Final[Mapping[str, Any]] = MappingProxyType({"enable_auto_commit": False})
 
+# The same defaults in librdkafka's terms (router.kafka.client=librdkafka), for the same reasons; what differs:
+# max.poll.records bounds each consume() call (pump/clients/librdkafka.py takes it out); keys are partitioned
+# with Java's murmur2 (librdkafka's own default is CRC32), so a key lands where a Java or kafka-python producer
+# puts it; and Kafka's isolation.level is kept (librdkafka's own default is read_committed).
+LIBRDKAFKA_CONSUMER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "max.poll.records": 2000,
+        "fetch.min.bytes": 1,
+        "fetch.wait.max.ms": 100,
+        "max.partition.fetch.bytes": 1024 * 1024,
+        "isolation.level": "read_uncommitted",
+        "reconnect.backoff.max.ms": 1_000,  # as RECONNECT_DEFAULTS
+    }
+)
+LIBRDKAFKA_PRODUCER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "acks": -1,
+        "enable.idempotence": True,
+        "linger.ms": 10,
+        "batch.size": 128 * 1024,
+        "compression.type": "none",
+        "message.max.bytes": 2 * 1024 * 1024,
+        "partitioner": "murmur2_random",
+        "reconnect.backoff.max.ms": 1_000,  # as RECONNECT_DEFAULTS
+    }
+)
+# The pump stores and commits offsets itself, after acknowledgement.
+LIBRDKAFKA_CONSUMER_REQUIRED: Final[Mapping[str, Any]] = MappingProxyType(
+    {"enable.auto.commit": False, "enable.auto.offset.store": False}
+)
+
 
 def kafka_client(value: str | None) -> str:
     """The client library `router.kafka.client` names (unset or empty: the default). Raises ValueError with
@@ -176,11 +207,29 @@ class PumpConfig:
     @property
     def brokers(self) -> str:
         """The bootstrap servers, for health details and messages."""
-        servers = {**self.client, **self.consumer}.get("bootstrap_servers", "localhost:9092")
+        given = {**self.client, **self.consumer}
+        servers = given.get("bootstrap_servers", given.get("bootstrap.servers", "localhost:9092"))
         return servers if isinstance(servers, str) else ",".join(servers)
 
+    @property
+    def max_request_size_key(self) -> str:
+        """The producer setting that bounds one request (Kafka's max.request.size), in the client's terms."""
+        return "message.max.bytes" if self.kafka_client == "librdkafka" else "max_request_size"
+
     def consumer_configs(self) -> dict[str, Any]:
-        """The consumer's kafka-python kwargs: defaults, then `client` and `consumer`, then what the pump owns."""
+        """The consumer's settings in the client's terms: defaults, then `client` and `consumer`, then what the
+        pump owns. Static membership's group.instance.id is a default (the user's own wins)."""
+        if self.kafka_client == "librdkafka":
+            static_rd = {"group.instance.id": self.group_instance_id} if self.group_instance_id else {}
+            return {
+                **LIBRDKAFKA_CONSUMER_DEFAULTS,
+                **static_rd,
+                **self.client,
+                **self.consumer,
+                **LIBRDKAFKA_CONSUMER_REQUIRED,
+                "group.id": self.group_id,
+                "auto.offset.reset": self.start_offset,
+            }
         static = {"group_instance_id": self.group_instance_id} if self.group_instance_id else {}
         # Exactly-once: the input's aborted records (an upstream transaction's) are never routed.
         committed = {"isolation_level": "read_committed"} if self.exactly_once else {}
@@ -198,6 +247,8 @@ class PumpConfig:
         }
 
     def producer_configs(self) -> dict[str, Any]:
+        if self.kafka_client == "librdkafka":  # exactly-once is kafka-python's only, in this version
+            return {**LIBRDKAFKA_PRODUCER_DEFAULTS, **self.client, **self.producer}
         transactional = {"transactional_id": self.transactional_id} if self.exactly_once else {}
         return {
             **CLIENT_DEFAULTS,
@@ -209,4 +260,6 @@ class PumpConfig:
         }
 
     def admin_configs(self) -> dict[str, Any]:
+        if self.kafka_client == "librdkafka":
+            return {**self.client, **self.admin}
         return {**CLIENT_DEFAULTS, **self.client, **self.admin}

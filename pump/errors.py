@@ -8,6 +8,7 @@ PumpError
 ├── RecordRefused          the client or broker refused one record for what it is; never escapes run()
 ├── GroupMovedOn           a commit met a rebalance; never escapes run()
 ├── Fenced                 a newer instance with this one's identity took its place: this one stops (exit 1)
+├── RewindFailed           the client would not seek back a partition it holds: stop rather than skip (exit 1)
 └── Unavailable            something the loop needs is away; retried with backoff, never escapes run()
     ├── BrokerUnavailable      Kafka did not acknowledge, commit or answer in time
     │   └── Undelivered            the producer gave up on some records (not refused): send them again
@@ -105,6 +106,11 @@ FENCED_ADVICE = (
     "restarted, two live instances share one identity: give each its own spring.cloud.stream.instanceIndex "
     "(or group.instance.id)"
 )
+
+
+class RewindFailed(PumpError):
+    """The client would not seek a partition it still holds back to the records in hand: going on would skip
+    them, and a later commit would pass them, so the pump stops (a restart resumes at the committed offset)."""
 
 
 class Unavailable(PumpError):

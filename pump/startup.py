@@ -86,7 +86,7 @@ class Startup:
                 log.info(
                     "Pumping %s -> %s as group %s", config.input_topic, ", ".join(config.output_topics), config.group_id
                 )
-                request = int(producer_configs["max_request_size"])
+                request = int(producer_configs[config.max_request_size_key])
                 limits = {t: min(size, request) for t, size in topic_limits.items()}
                 return Connection(consumer, producer, limits, transactional)
             except BrokerUnavailable as why:
@@ -125,8 +125,9 @@ class Startup:
     def _producer_configs(self, input_limit: int) -> dict[str, Any]:
         """A request must hold any record the input takes, with a dead letter's headers (unless set)."""
         configs = self._config.producer_configs()
-        if "max_request_size" not in {**self._config.client, **self._config.producer}:
-            configs["max_request_size"] = max(int(configs["max_request_size"]), input_limit + DEAD_LETTER_HEADROOM)
+        key = self._config.max_request_size_key
+        if key not in {**self._config.client, **self._config.producer}:
+            configs[key] = max(int(configs[key]), input_limit + DEAD_LETTER_HEADROOM)
         return configs
 
     def _consumer_configs(self) -> dict[str, Any]:

@@ -11,8 +11,9 @@ import logging
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
+from typing import Any
 
 from pump import PumpError
 from pump.config import KAFKA_CLIENT
@@ -25,6 +26,7 @@ from spring_properties.sources import CONFIG_LOCATION
 from transforms.errors import ConfigError
 
 USAGE = f"""usage: python-router [--key=value ...] | --help | --version
+       python-router validate [--key=value ...]   check the configuration as a start would, connect nothing
 
 Every setting is a Spring property. Sources, highest precedence first: --key=value arguments;
 SPRING_APPLICATION_JSON; environment variables (relaxed binding: SPRING_CLOUD_STREAM_KAFKA_BINDER_BROKERS
@@ -87,6 +89,44 @@ def configure_logging() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+def print_problems(error: ConfigError) -> None:
+    for problem in error.problems:
+        print(f"python-router: invalid configuration: {problem}", file=sys.stderr, flush=True)
+
+
+def validate(arguments: Sequence[str]) -> int:
+    """`python-router validate`: the start's own collection pass (properties, Kafka client settings, chain),
+    and nothing else: no broker is contacted, no port is opened. 0 and what would run, or 2 and every problem."""
+    try:
+        app = RouterApp.configure(arguments, os.environ)
+    except ConfigError as error:
+        print_problems(error)
+        count = len(error.problems)
+        print(f"python-router: {count} problem{'s' if count != 1 else ''}; nothing was started", file=sys.stderr)
+        return 2
+    print(describe(app.summary()))
+    return 0
+
+
+def describe(summary: Mapping[str, Any]) -> str:
+    """RouterApp.summary() for a person, one fact a line."""
+    lines = [
+        "python-router: the configuration is valid (checked as a start would; nothing was connected)",
+        f"mode: {summary['mode']}",
+        "bindings: " + ", ".join(f"{name} -> {topic}" for name, topic in summary["bindings"].items()),
+        f"group: {summary['group']}",
+        f"brokers: {','.join(summary['brokers'])}",
+        f"chain ({summary['chainFile']}):",
+    ]
+    for number, stage in enumerate(summary["chain"], 1):
+        condition = f", if {'not ' if stage['negate'] else ''}{stage['predicate']}" if stage["predicate"] else ""
+        lines.append(f"  {number}. {stage['alias']}: {stage['type']}{condition}")
+    errors = summary["errors"]
+    dead_letters = f", dead letters to {errors['deadLetterTopic']}" if errors["deadLetterTopic"] else ""
+    lines.append(f"errors.tolerance: {errors['tolerance']}{dead_letters}")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if any(a in ("-h", "--help") for a in arguments):
@@ -95,14 +135,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(a in ("-V", "--version") for a in arguments):
         print(versions())
         return 0
-    configure_logging()
     if hasattr(sys.stderr, "reconfigure"):
         sys.stderr.reconfigure(errors="backslashreplace")  # a problem line is printed whatever the locale
+    if arguments[:1] == ["validate"]:
+        return validate(arguments[1:])
+    configure_logging()
     try:
         app = RouterApp.configure(arguments, os.environ)
     except ConfigError as error:  # every configuration error: all problems of all groups, secrets masked
-        for problem in error.problems:
-            print(f"python-router: invalid configuration: {problem}", file=sys.stderr, flush=True)
+        print_problems(error)
         return 2
     try:
         return app.run()

@@ -7,22 +7,27 @@ pump     only the pump (and its actuator, /route off): it classifies through `ro
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from pump import ChainClassifier, Classifier, ClassifierUnavailable, Pump, PumpConfig, RemoteClassifier, signals
+from pump import ChainClassifier, ClassifierUnavailable, Pump, PumpConfig, RemoteClassifier, signals
+from pump.classifier import SwappableClassifier
 from pump.config import DELIVERY, KAFKA_CLIENT, KAFKA_CLIENTS
 from pump.transactions import exactly_once_conflicts
+from python_router.chain_watch import ChainFileWatcher
 from python_router.instance_identity import group_instance_id, instance_identity, transactional_id
+from python_router.live import LiveConfig
 from python_router.settings import CHAIN_LOCATION, DEFAULT_CHAIN, Settings
-from sidecar import AppInfo, SidecarServer, create_app
+from sidecar import AppInfo, SidecarServer, create_app, set_chain
 from spring_properties import Problems, SettingsError, mask_url_passwords, read_properties_file, relaxed
 from spring_properties.binder_names import AUTO_ADD_PARTITIONS
 from transforms import Chain, ConfigError, build_chain
@@ -39,6 +44,9 @@ class RouterApp:
     settings: Settings
     chain: Chain
     pump_config: PumpConfig
+    chain_properties: Mapping[str, str]  # the chain file with the properties laid over it, as built
+    argv: tuple[str, ...] = ()
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     identity_notes: tuple[str, ...] = ()  # startup log lines: static membership, the transactional.id
 
     @classmethod
@@ -47,42 +55,67 @@ class RouterApp:
         chain are all read; SettingsError lists every problem found, one line each, secrets masked."""
         problems = Problems()
         settings = Settings.read(argv, environ, problems)
+        properties: dict[str, str] = {}
         chain: Chain | None = None
         pump_config: PumpConfig | None = None
         notes: tuple[str, ...] = ()
         with problems.collect():
-            chain = load_chain(settings)
+            properties, chain = load_chain(settings)
         with problems.collect():
             pump_config, notes = _pump_config(settings, environ)
         problems.raise_if_any(settings.secrets)
         assert chain is not None and pump_config is not None  # no problem, so both were built
-        return cls(settings, chain, pump_config, notes)
+        return cls(settings, chain, pump_config, MappingProxyType(properties), tuple(argv), environ, notes)
+
+    def summary(self) -> dict[str, object]:
+        """What would run, for `python-router validate` and POST /actuator/validate; nothing secret in it."""
+        s = self.settings
+        errors = self.chain.errors
+        return {
+            "mode": s.mode,
+            "bindings": dict(s.binder.bindings),
+            "group": s.group,
+            "brokers": list(s.binder.brokers),
+            "chainFile": s.chain_location,
+            "chain": self.chain.describe(),
+            "errors": {"tolerance": errors.tolerance, "deadLetterTopic": errors.dead_letter_topic},
+        }
 
     def run(self) -> int:
         """Serve until SIGTERM/SIGINT (or a record that stops the pump); the exit code."""
         self._log_startup()
         registry = CollectorRegistry()
-        mode = self.settings.mode
-        if mode == "sidecar":
-            server = SidecarServer(self._sidecar(registry, probe=None), self.settings.server, handle_signals=True)
-            server.run()
+        live = LiveConfig(self, RouterApp.configure, registry)
+        watcher = ChainFileWatcher(self.settings.chain_location, live.refresh) if self.settings.chain_watch else None
+        if self.settings.mode == "sidecar":
+            app = self._sidecar(registry, probe=None, live=live)
+            live.add_swap(lambda chain, version: set_chain(app, chain, version))
+            server = SidecarServer(app, self.settings.server, handle_signals=True)
+            with _watching(watcher):
+                server.run()
             return 0
-        pump = self._pump(registry)
-        server = SidecarServer(self._sidecar(registry, probe=pump), self.settings.server)
+        pump = self._pump(registry, live)
+        app = self._sidecar(registry, probe=pump, live=live)
+        live.add_swap(lambda chain, version: set_chain(app, chain, version))
+        server = SidecarServer(app, self.settings.server)
         signals.install(pump, shutdown_timeout_s=self.settings.shutdown_timeout_s)
         server.start()
         log.info("Actuator on %s/actuator (pid %d)", server.url, os.getpid())
         try:
-            return pump.run()
+            with _watching(watcher):
+                return pump.run()
         finally:
             server.stop()
 
-    def _pump(self, registry: CollectorRegistry) -> Pump:
+    def _pump(self, registry: CollectorRegistry, live: LiveConfig) -> Pump:
         url = self.settings.router_url
-        classifier: Classifier = _remote(url, self.settings.binder.bindings) if url else ChainClassifier(self.chain)
-        return Pump(self.pump_config, classifier, self.chain.errors, registry)
+        if url:  # the sidecar classifies, with its own chain: refresh that one through its own actuator
+            return Pump(self.pump_config, _remote(url, self.settings.binder.bindings), self.chain.errors, registry)
+        holder = SwappableClassifier(ChainClassifier(self.chain))
+        live.add_swap(lambda chain, _version: holder.swap(ChainClassifier(chain)))
+        return Pump(self.pump_config, holder, self.chain.errors, registry)
 
-    def _sidecar(self, registry: CollectorRegistry, probe: Pump | None) -> FastAPI:
+    def _sidecar(self, registry: CollectorRegistry, probe: Pump | None, live: LiveConfig) -> FastAPI:
         s = self.settings
         kafka = {"brokers": ",".join(s.binder.brokers), "group": s.group, "startOffset": s.binder.start_offset}
         info = AppInfo(
@@ -92,7 +125,7 @@ class RouterApp:
             bindings=dict(s.binder.bindings),
             details={"mode": s.mode, "chainFile": s.chain_location, "kafka": kafka},
         )
-        return create_app(self.chain, info=info, settings=s.server, registry=registry, probe=probe)
+        return create_app(self.chain, info=info, settings=s.server, registry=registry, probe=probe, live=live)
 
     def _log_startup(self) -> None:
         s = self.settings
@@ -121,6 +154,17 @@ class RouterApp:
             log.info("Classifying through the sidecar at %s", mask_url_passwords(s.router_url))
 
 
+@contextlib.contextmanager
+def _watching(watcher: ChainFileWatcher | None) -> Iterator[None]:
+    if watcher is not None:
+        watcher.start()
+    try:
+        yield
+    finally:
+        if watcher is not None:
+            watcher.stop()
+
+
 def _remote(url: str, bindings: Mapping[str, str]) -> RemoteClassifier:
     """The sidecar's classifier, asked at once whether it routes for these bindings (each answer is checked
     again, so a sidecar replaced by a differently configured one is refused too)."""
@@ -134,9 +178,10 @@ def _remote(url: str, bindings: Mapping[str, str]) -> RemoteClassifier:
     return remote
 
 
-def load_chain(settings: Settings) -> Chain:
+def load_chain(settings: Settings) -> tuple[dict[str, str], Chain]:
     """The chain file (read as Spring reads a .properties file), with any transforms.*, predicates.* and
-    errors.* properties laid over it. Raises ConfigError listing every problem, each with its origin."""
+    errors.* properties laid over it, and the chain built from them. Raises ConfigError listing every
+    problem, each with its origin."""
     location = settings.chain_location
     fix = f"set {CHAIN_LOCATION} to a Connect-style properties file, or run from the folder that holds {DEFAULT_CHAIN}"
     from_file = read_properties_file(location, what="the routing chain", fix=fix)
@@ -144,7 +189,7 @@ def load_chain(settings: Settings) -> Chain:
     overlay = settings.section(*CHAIN_SECTIONS, vocabulary=properties)
     properties.update(overlay)
     try:
-        return build_chain(properties, bindings=settings.binder.bindings)
+        return properties, build_chain(properties, bindings=settings.binder.bindings)
     except ConfigError as error:
         origins = {relaxed(key): settings.sources.get(key, "") for key in settings.raw}
         origins.update({relaxed(key): f"file {location}" for key in from_file if key not in overlay})

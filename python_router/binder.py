@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
-from python_router.kafka_config import ClientSettingError, ClientSettings, client_settings
+from python_router.kafka_config import Client, ClientSettingError, ClientSettings, client_settings
 from spring_properties import Property, PropertyReader, relaxed
 
 # Spring Cloud Stream's names are spelled once, in spring_properties: the pump and the sidecar name them too.
@@ -73,10 +73,11 @@ class Binder:
     min_partition_count: int
 
     @classmethod
-    def read(cls, read: PropertyReader) -> Binder:
-        """Every binder property; each problem is added to the reader's problems (a default stands in)."""
+    def read(cls, read: PropertyReader, client: Client = "kafka-python") -> Binder:
+        """Every binder property, the Kafka client settings mapped for `client` (router.kafka.client); each
+        problem is added to the reader's problems (a default stands in)."""
         brokers = _brokers(read)
-        start_offset, kafka = _kafka(read, brokers)
+        start_offset, kafka = _kafka(read, brokers, client)
         factor = read.value(REPLICATION_FACTOR, _replication_factor, -1)
         return cls(
             bindings=_bindings(read),
@@ -147,7 +148,7 @@ def _split_host_port(address: str) -> tuple[str, str | None]:
     return (host, port) if sep else (address, None)
 
 
-def _kafka(read: PropertyReader, brokers: tuple[str, ...]) -> tuple[StartOffset, ClientSettings]:
+def _kafka(read: PropertyReader, brokers: tuple[str, ...], client: Client) -> tuple[StartOffset, ClientSettings]:
     # Spring's binder: binding-level settings over consumerProperties over configuration, per role.
     sections = {prefix: read.sources.under(prefix) for prefix in _SECTIONS}
     binding_servers = sections[INPUT_CONSUMER_CONFIGURATION].get("bootstrap.servers")
@@ -164,8 +165,8 @@ def _kafka(read: PropertyReader, brokers: tuple[str, ...]) -> tuple[StartOffset,
         values[INPUT_CONSUMER_CONFIGURATION]["auto.offset.reset"] = start
     elif not any("auto.offset.reset" in values[prefix] for prefix in _SECTIONS):
         values[INPUT_CONSUMER_CONFIGURATION]["auto.offset.reset"] = "earliest"
-    kafka = _client_settings(read, sections, values, brokers)
-    offset: StartOffset = kafka.consumer.get("auto_offset_reset", "earliest")
+    kafka = _client_settings(read, sections, values, brokers, client)
+    offset = cast(StartOffset, kafka.auto_offset_reset or "earliest")
     if offset == "none":
         where = [sections[p]["auto.offset.reset"] for p in _SECTIONS if "auto.offset.reset" in sections[p]]
         why = f"python-router starts a new group at earliest or latest: use one of them, or set {START_OFFSET}"
@@ -182,8 +183,9 @@ def _client_settings(
     sections: Mapping[str, Mapping[str, Property]],
     values: dict[str, dict[str, str]],
     brokers: tuple[str, ...],
+    client: Client,
 ) -> ClientSettings:
-    """The client settings; every setting kafka-python cannot honour is a problem, named by the property
+    """The client settings for `client`; every setting it cannot honour is a problem, named by the property
     that set it (the last section in _SECTIONS that has it, the one that wins for the consumer). The
     tables stop at the first problem, so each is set aside in turn (a missing setting, with the security
     settings that asked for it) until the rest pass, to report them all."""
@@ -194,6 +196,7 @@ def _client_settings(
                 consumer={**values[CONSUMER_PROPERTIES], **values[INPUT_CONSUMER_CONFIGURATION]},
                 producer=values[PRODUCER_PROPERTIES],
                 bootstrap_servers=brokers,
+                client=client,
             )
         except ClientSettingError as error:
             setters = [sections[prefix][error.key] for prefix in _SECTIONS if error.key in sections[prefix]]
@@ -203,7 +206,7 @@ def _client_settings(
             if not culprits:  # a missing setting: the security settings that need it go aside together
                 culprits = {key for section in values.values() for key in section if key.startswith(_SECURITY)}
             if not culprits:
-                return client_settings({}, bootstrap_servers=brokers)  # stands in; the app will not start
+                return client_settings({}, bootstrap_servers=brokers, client=client)  # stands in; it will not start
             for section in values.values():
                 for key in culprits:
                     section.pop(key, None)

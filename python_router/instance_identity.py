@@ -37,7 +37,8 @@ def instance_identity(
     settings: Settings, environ: Mapping[str, str], hostname: Callable[[], str] = socket.gethostname
 ) -> InstanceIdentity:
     """This instance's identity by the module's rule."""
-    given = settings.binder.kafka.consumer.get("group_instance_id")
+    consumer = settings.binder.kafka.consumer  # in the client's terms: kafka-python's or librdkafka's
+    given = consumer.get("group_instance_id") or consumer.get("group.instance.id")
     if given:
         return InstanceIdentity(str(given), "group.instance.id as given", user_given=True)
     if settings.get(INSTANCE_INDEX) is not None:

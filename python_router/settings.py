@@ -15,9 +15,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal, cast
 
+from pump.clients import require
 from pump.config import DELIVERIES, DELIVERY, KAFKA_CLIENT, KAFKA_CLIENTS, delivery_guarantee, kafka_client
+from pump.errors import KafkaClientMissing
 from pump.remote import ROUTER_URL
 from python_router.binder import Binder
+from python_router.kafka_config import Client
 from sidecar.settings import SidecarSettings
 from spring_properties import (
     Problems,
@@ -43,6 +46,7 @@ INSTANCE_INDEX: Final = "spring.cloud.stream.instanceIndex"
 INSTANCE_COUNT: Final = "spring.cloud.stream.instanceCount"
 MODE: Final = "router.mode"
 CHAIN_LOCATION: Final = "router.chain.location"
+CHAIN_WATCH: Final = "router.chain.watch"
 SHUTDOWN_TIMEOUT: Final = "router.shutdown.timeout"
 # Static membership by default when the instance has a stable, unique identity; false turns it off.
 STATIC_MEMBERSHIP: Final = "router.kafka.static-membership"
@@ -72,6 +76,7 @@ class Settings:
     delivery: str  # router.delivery
     static_membership: bool  # router.kafka.static-membership (python_router/instance_identity.py)
     chain_location: str
+    chain_watch: bool
     shutdown_timeout_s: float
     app_name: str
     stream_name: str | None
@@ -122,16 +127,23 @@ class Settings:
         # A pump-only container does not classify for others unless asked to.
         server_defaults = SidecarSettings(route_enabled=mode != "pump")
         raw = sources.raw()
+        client = read.value(KAFKA_CLIENT, kafka_client, KAFKA_CLIENTS[0])
+        if mode != "sidecar":
+            try:
+                require(client)
+            except KafkaClientMissing as missing:
+                problems.add(str(missing))
         return cls(
-            binder=Binder.read(read),
+            binder=Binder.read(read, cast(Client, client)),
             server=SidecarSettings.read(read, server_defaults),
             group=read.text(INPUT_GROUP) or stream_name or app_name,
             mode=mode,
             router_url=router_url,
-            kafka_client=read.value(KAFKA_CLIENT, kafka_client, KAFKA_CLIENTS[0]),
+            kafka_client=client,
             delivery=read.value(DELIVERY, delivery_guarantee, DELIVERIES[0]),
             static_membership=read.boolean(STATIC_MEMBERSHIP, True),
             chain_location=read.text(CHAIN_LOCATION) or DEFAULT_CHAIN,
+            chain_watch=read.boolean(CHAIN_WATCH, False),
             shutdown_timeout_s=read.value(SHUTDOWN_TIMEOUT, _shutdown_timeout, 20.0),
             app_name=app_name,
             stream_name=stream_name,
@@ -186,8 +198,9 @@ class Settings:
             "bindings": dict(binder.bindings),
             "group": self.group,
             "brokers": list(binder.brokers),
-            "security_protocol": binder.kafka.consumer.get("security_protocol", "PLAINTEXT"),
-            "sasl_mechanism": binder.kafka.consumer.get("sasl_mechanism"),
+            "kafka_client": binder.kafka.client,
+            "security_protocol": binder.kafka.security_protocol,
+            "sasl_mechanism": binder.kafka.sasl_mechanism,
             "start_offset": binder.start_offset,
             "instance": {"index": self.instance_index, "count": self.instance_count, "guid": self.application_guid},
             "server": {"address": self.server.host, "port": self.server.port},

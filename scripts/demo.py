@@ -3,8 +3,10 @@
 `make demo` runs it until Ctrl-C; tests/e2e drives the same `Pipeline` and reads what the loggers log.
 python-router gets exactly what SCDF would hand it for connect-config/polyglot-python-app-deployment.properties,
 in the entry-point style asked for (exec: arguments, shell: environment variables, boot: SPRING_APPLICATION_JSON).
-The time source and both log sinks are the project's Spring Cloud Stream apps (stream-apps/, real Kafka binder),
-run as three application contexts in one JVM, each with the recipe's properties for its label.
+The time source and both log sinks are SCDF's prebuilt time-source-kafka and log-sink-kafka, one JVM each, when
+Maven serves them (scripts/stream_apps.py asks, at most once a day); otherwise the project's Spring Cloud Stream
+apps (stream-apps/, real Kafka binder) as three application contexts in one JVM. Either way each app gets the
+recipe's properties for its label.
 """
 
 from __future__ import annotations
@@ -27,15 +29,24 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.local_kafka import LocalKafka, _die_with_parent, free_port  # noqa: E402
 from scripts.scdf_deployer import EntryPointStyle, deployment_properties_for, scdf_launch  # noqa: E402
-from scripts.stream_apps import FUNCTION, StreamAppsError, build, jvm_command  # noqa: E402
+from scripts.stream_apps import (  # noqa: E402
+    FUNCTION,
+    SpringApps,
+    StreamAppsError,
+    build,
+    choose_apps,
+    jvm_command,
+    prebuilt_command,
+)
 
 DEPLOYMENT = ROOT / "connect-config" / "polyglot-python-app-deployment.properties"
 ROUTER = ROOT / ".venv" / "bin" / "python-router"
 STREAM_NAME = "timeStampStream"
 LOGGERS = ("evenLogger", "oddLogger")
-SPRING = "time+loggers"  # the JVM hosting the time source and both log sinks
+SPRING = "time+loggers"  # the stream-apps JVM hosting the time source and both log sinks
 # A log sink's line in Spring Boot's console format: "... <log.name> : <what it logged>".
 LOGGED = re.compile(r"\s(" + "|".join(LOGGERS) + r")\s+: (.*)$")
+STARTED = re.compile(r"\bStarted \S+ in [\d.]+ seconds")  # Spring Boot's line once an app's context is up
 
 
 def spring_apps(bootstrap: str) -> list[dict[str, str]]:
@@ -50,17 +61,28 @@ def spring_apps(bootstrap: str) -> list[dict[str, str]]:
 
 @dataclass
 class Pipeline:
-    """The recipe's stream on `broker`: the Spring JVM (time, evenLogger, oddLogger) and python-router."""
+    """The recipe's stream on `broker`: the Spring apps (time, evenLogger, oddLogger) and python-router."""
 
     broker: LocalKafka
+    apps: SpringApps = field(default_factory=SpringApps)
     echo: Callable[[str], None] | None = None
     router_port: int = field(default_factory=free_port)
     lines: dict[str, list[str]] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
     readers: dict[str, threading.Thread] = field(default_factory=dict)
 
+    @property
+    def spring(self) -> list[str]:
+        """The names of the Spring processes: each prebuilt app by its label, or the one stream-apps JVM."""
+        return [*LOGGERS, "time"] if self.apps.prebuilt else [SPRING]
+
     def start_spring_apps(self) -> None:
-        self._spawn(SPRING, jvm_command(spring_apps(self.broker.bootstrap)), None)
+        apps = spring_apps(self.broker.bootstrap)
+        if self.apps.prebuilt:
+            for name, app in zip(self.spring, apps, strict=True):
+                self._spawn(name, prebuilt_command(self.apps, app), None)
+        else:
+            self._spawn(SPRING, jvm_command(apps), None)
 
     def start_router(self, style: EntryPointStyle = "exec") -> None:
         """python-router as SCDF's deployer starts it: the deployment properties in the entry-point style,
@@ -81,9 +103,18 @@ class Pipeline:
         environ.update(launch.environ, PYTHONUNBUFFERED="1")
         self._spawn("python-router", [str(ROUTER), *launch.argv], environ)
 
-    def routed(self, since: int = 0) -> list[tuple[str, str]]:
-        """(logger, what it logged) for each line a log sink printed, from line `since` of the JVM's output."""
-        return [(m.group(1), m.group(2)) for line in self.lines[SPRING][since:] if (m := LOGGED.search(line))]
+    def mark(self) -> dict[str, int]:
+        """How many lines each Spring process has printed so far: `routed(since=...)` reads on from there."""
+        return {name: len(self.lines[name]) for name in self.spring}
+
+    def started(self) -> int:
+        """How many Spring apps have started their context (three when all are up)."""
+        return sum(bool(STARTED.search(line)) for name in self.spring for line in self.lines[name])
+
+    def routed(self, since: dict[str, int] | None = None) -> list[tuple[str, str]]:
+        """(logger, what it logged) for each line a log sink printed, after the `mark()` `since` (default: all)."""
+        lines = [line for name in self.spring for line in self.lines[name][(since or {}).get(name, 0) :]]
+        return [(m.group(1), m.group(2)) for line in lines if (m := LOGGED.search(line))]
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str] | None) -> None:
         process = subprocess.Popen(
@@ -111,7 +142,7 @@ class Pipeline:
             line = line.rstrip("\n")
             self.lines[name].append(line)
             if self.echo is not None:
-                logged = LOGGED.search(line) if name == SPRING else None
+                logged = LOGGED.search(line) if name in self.spring else None
                 self.echo(f"[{logged.group(1) if logged else name}] {line.rstrip()}")
 
     def stop(self, *names: str, grace: float = 20.0) -> None:
@@ -133,9 +164,12 @@ class Pipeline:
 
 
 @contextlib.contextmanager
-def running_pipeline(broker: LocalKafka, echo: Callable[[str], None] | None = None) -> Iterator[Pipeline]:
-    """A Pipeline whose Spring JVM is started; python-router is started by the caller (`start_router`)."""
-    pipeline = Pipeline(broker, echo=echo)
+def running_pipeline(
+    broker: LocalKafka, echo: Callable[[str], None] | None = None, apps: SpringApps | None = None
+) -> Iterator[Pipeline]:
+    """A Pipeline whose Spring apps (`apps`, default: `choose_apps()`) are started; the caller starts
+    python-router (`start_router`)."""
+    pipeline = Pipeline(broker, apps=choose_apps() if apps is None else apps, echo=echo)
     try:
         pipeline.start_spring_apps()
         yield pipeline
@@ -157,22 +191,23 @@ def main() -> int:
     shutil.rmtree(state_dir, ignore_errors=True)  # a fresh broker each time: no group or topic of an old run
     broker = LocalKafka(state_dir=state_dir, port=free_port(), die_with_parent=True)
     print("[demo] starting Apache Kafka (KRaft, one node) on loopback ...", flush=True)
-    built: list[StreamAppsError | Path] = []
-    building = threading.Thread(target=lambda: built.append(_build_or_error()), daemon=True)
-    building.start()  # Maven checks (or builds) the Spring apps while the broker starts
+    built: list[StreamAppsError | SpringApps] = []
+    building = threading.Thread(target=lambda: built.append(_choose_or_error()), daemon=True)
+    building.start()  # Maven fetches or checks (or builds) the Spring apps while the broker starts
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         broker.start()
         building.join()
-        if isinstance(built[0], StreamAppsError):
-            print(f"[demo] {built[0]}", flush=True)
+        apps = built[0]
+        if isinstance(apps, StreamAppsError):
+            print(f"[demo] {apps}", flush=True)
             return 1
         print(f"[demo] Kafka ready at {broker.bootstrap}; starting {STREAM_NAME}:", flush=True)
         print("[demo]   time || python-router || evenLogger: log || oddLogger: log", flush=True)
-        print(f"[demo] time, evenLogger and oddLogger: one JVM running {built[0].relative_to(ROOT)}", flush=True)
+        print(f"[demo] {apps.describe()}", flush=True)
         print("[demo] press Ctrl-C to stop everything", flush=True)
-        with running_pipeline(broker, echo=echo) as pipeline:
+        with running_pipeline(broker, echo=echo, apps=apps) as pipeline:
             pipeline.start_router()
             print(
                 f"[demo] python-router's actuator: http://127.0.0.1:{pipeline.router_port}/actuator/health", flush=True
@@ -192,11 +227,15 @@ def main() -> int:
     return 0
 
 
-def _build_or_error() -> StreamAppsError | Path:
+def _choose_or_error() -> StreamAppsError | SpringApps:
+    """SCDF's prebuilt apps when Maven serves them, else the stream-apps jar (built if need be) and why."""
+    apps = choose_apps()
     try:
-        return build()
+        if not apps.prebuilt:
+            build()
     except StreamAppsError as exc:
         return exc
+    return apps
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ def actuator_router(state: SidecarState, registry: CollectorRegistry) -> APIRout
         for endpoint in ("info", "prometheus"):
             if endpoint in exposed:
                 found[endpoint] = {"href": f"{base}/{endpoint}", "templated": False}
+        for endpoint in ("refresh", "validate"):
+            if endpoint in exposed and state.live is not None:
+                found[endpoint] = {"href": f"{base}/{endpoint}", "templated": False}
         return _json(request, orjson.dumps({"_links": found}))
 
     if "health" in exposed:

@@ -11,13 +11,14 @@ from prometheus_client import CollectorRegistry, PlatformCollector, ProcessColle
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .actuator import actuator_router
-from .chain import RoutingChain
+from .chain import ChainVersion, RoutingChain
 from .docs import install_docs
 from .info import AppInfo
 from .limits import RequestSizeLimit, RouteGate
 from .metrics import HttpMetrics, HttpMetricsMiddleware
 from .probe import PumpProbe
 from .problems import install_problem_handlers
+from .reconfigure import LiveConfiguration, reconfigure_router
 from .route import route_router
 from .schemas import COMPONENTS
 from .settings import SidecarSettings
@@ -35,17 +36,20 @@ def create_app(
     settings: SidecarSettings | None = None,
     registry: CollectorRegistry | None = None,
     probe: PumpProbe | None = None,
+    live: LiveConfiguration | None = None,
 ) -> FastAPI:
     """The sidecar app over `chain` (a `transforms.Chain`; None until it is loaded, see `set_chain`).
 
     `registry` is where the HTTP metrics go; pass the one the pump registers its metrics in (or
     `prometheus_client.REGISTRY` for the process metrics too) so that /actuator/prometheus shows them all.
-    The default is a fresh registry. `probe` attaches a consume loop's health (see PumpProbe).
+    The default is a fresh registry. `probe` attaches a consume loop's health (see PumpProbe). `live` serves
+    POST /actuator/refresh and /actuator/validate, when exposed (see LiveConfiguration).
     """
     settings = settings or SidecarSettings()
     info = info or AppInfo()
     registry = registry if registry is not None else CollectorRegistry()
     state = SidecarState(chain, info, settings, probe)
+    state.live = live
     metrics = HttpMetrics(registry)
     _register_process_metrics(registry)
 
@@ -60,6 +64,8 @@ def create_app(
     app.state.sidecar = state
     install_problem_handlers(app)
     app.include_router(actuator_router(state, registry))
+    if live is not None:
+        app.include_router(reconfigure_router(live, settings.exposed))
     if settings.route_enabled:
         app.include_router(route_router(state, metrics))
     if {"openapi", "swagger-ui"} <= settings.exposed:
@@ -103,7 +109,8 @@ class _HeadAsGet:
         await self.app(scope, receive, send)
 
 
-def set_chain(app: FastAPI, chain: RoutingChain | None) -> None:
-    """Load (or replace) the chain of an app made by `create_app`; readiness turns UP once it is there."""
+def set_chain(app: FastAPI, chain: RoutingChain | None, version: ChainVersion | None = None) -> None:
+    """Load (or replace) the chain of an app made by `create_app`; readiness turns UP once it is there.
+    `version` (for /actuator/info) defaults to the next number, loaded now."""
     state: SidecarState = app.state.sidecar
-    state.set_chain(chain)
+    state.set_chain(chain, version)

@@ -4,6 +4,8 @@ test double."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from transforms.record import Record
@@ -43,3 +45,14 @@ def dead_letter_topic(chain: RoutingChain) -> str | None:
     if errors.tolerance == "all" and errors.dead_letter_topic:
         return errors.dead_letter_topic
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainVersion:
+    """Which load of the chain is running: 1 at start, one more at each reload that changed it."""
+
+    number: int
+    loaded_at: datetime
+
+    def document(self) -> dict[str, object]:
+        return {"version": self.number, "loadedAt": self.loaded_at.isoformat(timespec="milliseconds")}

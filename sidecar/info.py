@@ -10,7 +10,7 @@ from typing import Final
 
 from spring_properties import mask_secrets
 
-from .chain import RoutingChain, dead_letter_topic
+from .chain import ChainVersion, RoutingChain, dead_letter_topic
 
 # Distributions whose versions matter when reading a bug report; looked up by metadata, never imported.
 _REPORTED_DISTRIBUTIONS: Final = ("kafka-python", "crc32c", "fastapi", "uvicorn", "prometheus-client")
@@ -46,7 +46,7 @@ class AppInfo:
     versions: Mapping[str, str] = field(default_factory=dict)
 
 
-def info_document(info: AppInfo, chain: RoutingChain | None) -> dict[str, object]:
+def info_document(info: AppInfo, chain: RoutingChain | None, version: ChainVersion | None = None) -> dict[str, object]:
     """The /actuator/info JSON. Computed once per chain: SCDF probes /actuator/info every few seconds."""
     runtime = {"python": platform.python_version(), "python-implementation": platform.python_implementation()}
     runtime.update({name: _version_of(name) for name in _REPORTED_DISTRIBUTIONS})
@@ -56,6 +56,7 @@ def info_document(info: AppInfo, chain: RoutingChain | None) -> dict[str, object
         "stream": {"name": info.stream_name, "appLabel": info.app_label},
         "bindings": dict(info.bindings),
         "chain": chain.describe() if chain is not None else [],
+        "chainVersion": version.document() if version is not None else None,
         "errors": (
             {"tolerance": chain.errors.tolerance, "deadLetterTopic": dead_letter_topic(chain)}
             if chain is not None

@@ -28,8 +28,9 @@ EXPOSURE_INCLUDE: Final = "management.endpoints.web.exposure.include"
 EXPOSURE_EXCLUDE: Final = "management.endpoints.web.exposure.exclude"
 
 # The actuator endpoints this app has, by Spring's endpoint ids; /openapi.json and /docs are exposed as
-# springdoc's `openapi` and `swagger-ui` are when it serves them as actuator endpoints.
-ENDPOINTS: Final = ("health", "info", "prometheus", "openapi", "swagger-ui")
+# springdoc's `openapi` and `swagger-ui` are when it serves them as actuator endpoints. `refresh` and
+# `validate` are not exposed unless included, as Spring Boot exposes no endpoint that changes the app.
+ENDPOINTS: Final = ("health", "info", "prometheus", "openapi", "swagger-ui", "refresh", "validate")
 DEFAULT_EXPOSURE: Final = "health,info,prometheus,openapi,swagger-ui"
 
 _MIN_LIVENESS_TIMEOUT_S: Final = 1.0
@@ -53,7 +54,7 @@ class SidecarSettings:
     max_batch_records: int = 5000
     liveness_timeout_s: float = 60.0
     route_enabled: bool = True
-    exposed: frozenset[str] = frozenset(ENDPOINTS)
+    exposed: frozenset[str] = frozenset(DEFAULT_EXPOSURE.split(","))
 
     @classmethod
     def read(cls, read: PropertyReader, defaults: SidecarSettings | None = None) -> SidecarSettings:

@@ -19,6 +19,8 @@ from scripts.stream_apps import StreamAppsError, build
 # The secured broker's users: the scripts' throwaway one, and one whose password is distinctive enough to
 # search every log line and HTTP answer for (tests/security).
 SECURED_USERS = {**DEFAULT_SCRAM_USERS, "sentinel": "Sup3r-S3cret-Pa55"}
+# router.kafka.client's values: every integration test of the pump and of security runs on each.
+KAFKA_CLIENTS = ("kafka-python", "librdkafka")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -64,6 +66,13 @@ def secured_kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture(params=KAFKA_CLIENTS)
+def kafka_client(request: pytest.FixtureRequest) -> str:
+    """The pump's Kafka client (router.kafka.client): a test that takes it runs once on each."""
+    client: str = request.param
+    return client
 
 
 @pytest.fixture(scope="session")

@@ -55,6 +55,12 @@ def test_the_image_runs_python_router_in_exec_form_as_a_non_root_user() -> None:
     assert text.count("FROM ") >= 2, "multi-stage: the runtime image has no build toolchain"
 
 
+def test_the_image_carries_confluent_kafka_so_librdkafka_can_be_selected() -> None:
+    # router.kafka.client=librdkafka needs the extra; the image builds the wheels of the project with it.
+    build = DOCKERFILE.read_text().split("FROM ", 2)[1]
+    assert re.search(r"pip wheel .*\"\.\[librdkafka\]\"", build), build
+
+
 def test_every_app_is_wired_with_the_recipes_destinations() -> None:
     services = compose()["services"]
     for label in ("time", "python-router", "evenLogger", "oddLogger"):
@@ -82,7 +88,9 @@ def test_the_broker_image_is_the_kafka_version_the_harness_pins() -> None:
 
 
 def test_health_checks_and_probes_point_at_endpoints_the_app_serves() -> None:
-    text = DOCKERFILE.read_text() + COMPOSE.read_text() + DEPLOYMENT
+    # The SCDF metadata labels describe properties (their text names endpoints); they probe nothing.
+    dockerfile = re.sub(r"# BEGIN SCDF metadata.*?# END SCDF metadata", "", DOCKERFILE.read_text(), flags=re.S)
+    text = dockerfile + COMPOSE.read_text() + DEPLOYMENT
     probed = sorted(set(re.findall(r"(/actuator[\w/]*)", text)))
     assert "/actuator/health" in probed
 

@@ -21,7 +21,9 @@ from transforms.registry import ENTRY_POINT_GROUPS
 
 COMMAND = "python -m transforms.docs --write docs/transforms.md"
 
-_CHAIN_KEYS = (
+# The chain's own keys (key, type, default, valid values, description): the reference's first table, and
+# SCDF's configuration metadata (python_router/scdf_metadata.py).
+CHAIN_KEYS = (
     ("`transforms`", "list", '`""`', "unique aliases", "Aliases of the transformations, applied in this order."),
     ("`transforms.<alias>.type`", "string", "required", "a built-in, a plugin or a dotted path",
      "The transformation: a built-in's name (or its Kafka Connect class name), the name of a plugin installed "
@@ -95,7 +97,7 @@ def markdown() -> str:
         "",
         "## The chain",
         "",
-        *_rows(_CHAIN_KEYS),
+        *_rows(CHAIN_KEYS),
         "",
         *_plugins("Transformations", TRANSFORMATIONS),
         *_plugins("Predicates", PREDICATES),

@@ -1,14 +1,15 @@
 """The pump's Kafka client seam: what the loop asks of a consumer, a producer and an admin client, in the
 pump's own types, and `kafka_clients()`, which picks the implementation `router.kafka.client` names.
 
-Implementations: kafka_python.py (the default) and, in the tests, tests/pump/fake_kafka.py (an in-memory
-broker). An implementation translates its client's types and errors at this boundary, so that nothing of
-a client library reaches the loop. The contract, which every implementation keeps:
+Implementations: kafka_python.py (the default), librdkafka.py (confluent-kafka, an install extra) and, in
+the tests, tests/pump/fake_kafka.py (an in-memory broker). An implementation translates its client's types
+and errors at this boundary, so that nothing of a client library reaches the loop. The contract, which
+every implementation keeps:
 
-- Settings arrive as kafka-python keyword arguments (`bootstrap_servers`, `security_protocol`,
-  `max_poll_records`, ...), already merged with the pump's defaults (pump/config.py); an implementation for
-  another client maps them to its own names and raises python_router.kafka_config.ClientSettingError
-  naming one it cannot honour.
+- Settings arrive in the client's own terms (kafka-python keyword arguments such as `bootstrap_servers`,
+  `max_poll_records`; librdkafka properties such as `bootstrap.servers`), mapped from Kafka's property names
+  by python_router.kafka_config (one declaration per setting, both forms) and merged with the pump's defaults
+  for that client (pump/config.py). A setting a client cannot honour is refused there, at startup.
 - Errors: pump.errors.BrokerUnavailable when the broker cannot be reached or does not answer in time (the
   loop rewinds and retries); pump.errors.GroupMovedOn when a commit meets a rebalance;
   pump.errors.RecordRefused for one record the broker refuses for what it is (reported by
@@ -19,6 +20,7 @@ a client library reaches the loop. The contract, which every implementation keep
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -234,20 +236,30 @@ class KafkaClients(Protocol):
         ...
 
     def trouble(self, brokers: str, configs: Mapping[str, Any]) -> ConnectionTrouble:
-        """The watcher of connection failures for clients built with `configs` (kafka-python keywords)."""
+        """The watcher of connection failures for clients built with `configs` (in the client's terms)."""
         ...
+
+
+def require(name: str) -> None:
+    """Raises KafkaClientMissing, saying what to install, when the library of client `name` is not installed
+    (checked at startup, before anything connects)."""
+    if name == "librdkafka" and importlib.util.find_spec("confluent_kafka") is None:
+        raise KafkaClientMissing(
+            "router.kafka.client=librdkafka needs the confluent-kafka package, which is not installed: "
+            "pip install 'python-router[librdkafka]' (the image has it), or set router.kafka.client=kafka-python"
+        )
 
 
 def kafka_clients(name: str) -> KafkaClients:
     """The implementation `router.kafka.client` names (pump.config.KAFKA_CLIENTS lists the valid names)."""
-    if name == "kafka-python":
-        from .kafka_python import KafkaPython
+    require(name)
+    if name == "librdkafka":
+        from .librdkafka import Librdkafka
 
-        return KafkaPython()
-    raise KafkaClientMissing(
-        f"router.kafka.client={name} is not available yet in this version of python-router: "
-        "set router.kafka.client=kafka-python (the default)."
-    )
+        return Librdkafka()
+    from .kafka_python import KafkaPython
+
+    return KafkaPython()
 
 
 __all__ = [
@@ -263,4 +275,5 @@ __all__ = [
     "TopicSpec",
     "TransactionalProducer",
     "kafka_clients",
+    "require",
 ]

@@ -16,12 +16,19 @@ pytestmark = [pytest.mark.kafka, pytest.mark.timeout(120)]
 def test_a_tiny_run_writes_the_table_the_json_and_the_chart(
     bootstrap: str, stream_apps_jar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    arguments = ["--bootstrap", bootstrap, "--payloads", "recipe", "--variants", "naive,pump,java-router,kp-consume"]
+    arguments = [
+        "--bootstrap",
+        bootstrap,
+        "--payloads",
+        "recipe",
+        "--variants",
+        "naive,pump,java-router,kp-consume,rd-route",
+    ]
     arguments += ["--records", "3000", "--runs", "1", "--no-latency", "--no-profile", "--results-dir", str(tmp_path)]
     assert main(arguments) == 0, capsys.readouterr().out
     (report_file,) = tmp_path.glob("bench-*.json")
     report = json.loads(report_file.read_text())
-    for variant in ("naive", "pump", "java-router", "kp-consume"):
+    for variant in ("naive", "pump", "java-router", "kp-consume", "rd-route"):
         assert report["throughput"]["recipe"][variant]["records_per_s"] > 0, variant
     assert report["throughput"]["recipe"]["pump"]["peak_rss_mib"] > 0
     assert report["throughput"]["recipe"]["java-router"]["peak_rss_mib"] > 0

@@ -1,7 +1,8 @@
 """The recipe's whole pipeline, time || python-router || evenLogger: log || oddLogger: log, on the real broker.
 
-The time source and the two log sinks are the project's Spring Cloud Stream apps (stream-apps/, Spring's Kafka
-binder), in one JVM started once for this module. python-router is started after it, once per SCDF entry-point
+The time source and the two log sinks are SCDF's prebuilt apps when Maven serves them, else the project's Spring
+Cloud Stream apps (stream-apps/, Spring's Kafka binder) in one JVM, as `make demo` chooses; started once for this
+module. python-router is started after it, once per SCDF entry-point
 style, exactly as SCDF's deployers start it for the recipe's deployment properties; each run resumes from the
 offsets the one before committed.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.demo import SPRING, Pipeline, running_pipeline
+from scripts.demo import Pipeline, running_pipeline
 from scripts.local_kafka import LocalKafka
 from scripts.scdf_deployer import EntryPointStyle
 
@@ -31,21 +32,17 @@ DEADLINE_S = 90
 def pipeline(kafka_broker: LocalKafka, stream_apps_jar: Path) -> Iterator[Pipeline]:
     with running_pipeline(kafka_broker) as pipeline:
         deadline = time.monotonic() + SPRING_START_S
-        # Both loggers and the time source log "Running ..." once their context has started.
-        while sum("StreamApps" in line and ": Running " in line for line in pipeline.lines[SPRING]) < 3:
-            spring = pipeline.processes[SPRING]
-            assert spring.poll() is None, "the Spring apps exited while starting:\n" + "\n".join(
-                pipeline.lines[SPRING][-30:]
-            )
-            assert time.monotonic() < deadline, f"the Spring apps did not start in {SPRING_START_S}s:\n" + "\n".join(
-                pipeline.lines[SPRING][-30:]
-            )
+        while pipeline.started() < 3:  # both loggers and the time source
+            log = "\n".join(line for name in pipeline.spring for line in pipeline.lines[name][-30:])
+            exited = [name for name in pipeline.spring if pipeline.processes[name].poll() is not None]
+            assert not exited, f"the Spring apps {exited} exited while starting:\n{log}"
+            assert time.monotonic() < deadline, f"the Spring apps did not start in {SPRING_START_S}s:\n{log}"
             time.sleep(0.5)
         yield pipeline
 
 
-def routed(pipeline: Pipeline, since: int) -> dict[str, list[tuple[str, str, int]]]:
-    """Per logger: (kind, timestamp, seconds) for each routed line it logged from line `since` on."""
+def routed(pipeline: Pipeline, since: dict[str, int]) -> dict[str, list[tuple[str, str, int]]]:
+    """Per logger: (kind, timestamp, seconds) for each routed line it logged after the mark `since`."""
     found: dict[str, list[tuple[str, str, int]]] = {"evenLogger": [], "oddLogger": []}
     for logger, text in pipeline.routed(since):
         match = TEXT.match(text)
@@ -56,7 +53,7 @@ def routed(pipeline: Pipeline, since: int) -> dict[str, list[tuple[str, str, int
 
 @pytest.mark.parametrize("style", ["exec", "shell", "boot", "local"])
 def test_even_and_odd_loggers_print_only_their_timestamps(pipeline: Pipeline, style: EntryPointStyle) -> None:
-    since = len(pipeline.lines[SPRING])
+    since = pipeline.mark()
     pipeline.start_router(style)
     try:
         deadline = time.monotonic() + DEADLINE_S

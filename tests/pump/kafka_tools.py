@@ -123,7 +123,15 @@ class Topics:
 class PumpProcess:
     """tests/pump/run_pump.py in a subprocess; its stderr (the log) goes to a file for the failure message."""
 
-    def __init__(self, bootstrap: str, topics: Topics, log_dir: Path, *extra: str, watch_health: bool = False) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: Topics,
+        log_dir: Path,
+        *extra: str,
+        watch_health: bool = False,
+        client: str = "kafka-python",
+    ) -> None:
         tag = uuid.uuid4().hex[:6]
         self.log_path = log_dir / f"pump-{tag}.log"
         # With watch_health, the pump writes its health components there every 0.2 s (see live_health()).
@@ -144,6 +152,8 @@ class PumpProcess:
             topics.odd,
             "--group",
             topics.group,
+            "--client",
+            client,
             *extra,
         ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -2,7 +2,7 @@
 the signal handlers, exit 0 on a clean stop and 1 with the one-line message when a record stops it.
 
     python tests/pump/run_pump.py --bootstrap 127.0.0.1:9092 --input timeDest --even evenDest --odd oddDest \\
-        --group recipe [--router-url http://127.0.0.1:8080] [--set errors.tolerance=none ...]
+        --group recipe [--client librdkafka] [--router-url http://127.0.0.1:8080] [--set errors.tolerance=none ...]
 
 On exit it prints the pump's health components as one JSON line on stdout (counts, assignment).
 """
@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 from pump import ChainClassifier, Classifier, Fenced, Pump, PumpConfig, RecordFailed, RemoteClassifier, signals
+from pump.config import KAFKA_CLIENTS
+from python_router.kafka_config import client_settings
 from transforms import build_chain, parse_properties
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +32,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--even", required=True)
     parser.add_argument("--odd", required=True)
     parser.add_argument("--group", required=True)
+    parser.add_argument("--client", choices=KAFKA_CLIENTS, default=KAFKA_CLIENTS[0], help="router.kafka.client")
     parser.add_argument("--router-url", help="classify through the sidecar's /route/batch (remote mode)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a chain property")
     parser.add_argument("--partitions", type=int, default=1, help="minPartitionCount of created topics")
@@ -52,12 +55,21 @@ def main(argv: list[str]) -> int:
     bindings = {"input": args.input, "even": args.even, "odd": args.odd}
     chain = build_chain(properties, bindings=bindings)
     classifier: Classifier = RemoteClassifier(args.router_url, bindings) if args.router_url else ChainClassifier(chain)
+    # Kafka's own property names, mapped for the client as the entry point maps them.
+    kafka = client_settings(
+        {},
+        consumer={"session.timeout.ms": str(args.session_timeout_ms), "heartbeat.interval.ms": "1000"},
+        bootstrap_servers=args.bootstrap.split(","),
+        client=args.client,
+    )
     config = PumpConfig(
         group_id=args.group,
         input_topic=args.input,
         output_topics=(args.even, args.odd),
-        client={"bootstrap_servers": args.bootstrap.split(",")},
-        consumer={"session_timeout_ms": args.session_timeout_ms, "heartbeat_interval_ms": 1000},
+        kafka_client=args.client,
+        consumer=kafka.consumer,
+        producer=kafka.producer,
+        admin=kafka.admin,
         min_partition_count=args.partitions,
         shutdown_timeout_s=args.shutdown_timeout,
         ack_timeout_s=args.ack_timeout,

@@ -9,9 +9,9 @@ import pytest
 from kafka.errors import KafkaTimeoutError, MessageSizeTooLargeError, NotLeaderForPartitionError
 from kafka.future import Future
 
-from pump.clients import TopicSpec, kafka_clients
+from pump.clients import TopicSpec
 from pump.clients.kafka_python import TOMBSTONE, KafkaPythonAdmin, KafkaPythonProducer, NullableValue
-from pump.errors import BrokerUnavailable, KafkaClientMissing, Undelivered
+from pump.errors import BrokerUnavailable, Undelivered
 
 
 class AdminAnswering:
@@ -103,13 +103,6 @@ def test_a_record_not_acknowledged_for_another_reason_is_undelivered_to_be_sent_
     stub.flush_error = KafkaTimeoutError("Timeout after waiting for 1 secs.")
     with pytest.raises(BrokerUnavailable, match="did not acknowledge the batch within 1s"):
         producer.flush(1.0)
-
-
-def test_librdkafka_is_a_clear_error_until_it_is_available() -> None:
-    with pytest.raises(
-        KafkaClientMissing, match=r"router\.kafka\.client=librdkafka .* set router\.kafka\.client=kafka-python"
-    ):
-        kafka_clients("librdkafka")
 
 
 class FatalAfterRefusal(ProducerRecording):

@@ -1,5 +1,6 @@
 """The pump on a real Apache Kafka broker: routing, no loss across a crash, a broker restart and a scale-out,
-poison records under both tolerances, clean shutdown, and remote classification through the sidecar.
+poison records under both tolerances, clean shutdown, and remote classification through the sidecar; each test
+on both Kafka clients (the `kafka_client` fixture: kafka-python and librdkafka), with the same assertions.
 
 Each pump runs in its own process (tests/pump/run_pump.py, as the entry point runs it), except where a
 test reads the pump's health while the broker is away. Duplicate counts are printed (run with -s to see).
@@ -70,12 +71,13 @@ def logs(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def pumps(bootstrap: str, logs: Path) -> Iterator[Callable[..., PumpProcess]]:
-    """Start pump processes on the session broker; any left running are killed at the end."""
+def pumps(bootstrap: str, logs: Path, kafka_client: str) -> Iterator[Callable[..., PumpProcess]]:
+    """Start pump processes on the session broker, on the test's Kafka client (each test runs on both);
+    any left running are killed at the end."""
     started: list[PumpProcess] = []
 
     def start(topics: Topics, *extra: str, bootstrap_servers: str = bootstrap) -> PumpProcess:
-        started.append(PumpProcess(bootstrap_servers, topics, logs, *extra))
+        started.append(PumpProcess(bootstrap_servers, topics, logs, *extra, client=kafka_client))
         return started[-1]
 
     yield start
@@ -138,6 +140,7 @@ def test_a_pump_killed_mid_run_and_restarted_loses_nothing(
 def test_a_broker_restart_mid_run_loses_nothing_and_health_says_down_meanwhile(
     private_broker: Callable[[], LocalKafka],
     logs: Path,
+    kafka_client: str,
     record_property: Callable[[str, object], None],
 ) -> None:
     broker = private_broker()
@@ -146,7 +149,16 @@ def test_a_broker_restart_mid_run_loses_nothing_and_health_says_down_meanwhile(
     load_timestamps(broker.bootstrap, topics.input, 30_000)
     health = logs / "health.json"
     pump = PumpProcess(
-        broker.bootstrap, topics, logs, "--health-file", str(health), "--ack-timeout", "5", "--probe-interval", "2"
+        broker.bootstrap,
+        topics,
+        logs,
+        "--health-file",
+        str(health),
+        "--ack-timeout",
+        "5",
+        "--probe-interval",
+        "2",
+        client=kafka_client,
     )
     try:
         _wait_for_commit(broker.bootstrap, topics, at_least=5_000, pump=pump)
@@ -304,9 +316,11 @@ def test_two_pumps_share_four_partitions_and_one_stopping_mid_run_loses_nothing(
 ) -> None:
     topics = Topics.fresh("scale")
     create_topic(bootstrap, topics.input, partitions=4)
-    load_timestamps(bootstrap, topics.input, 100_000, keys=40)
+    load_timestamps(bootstrap, topics.input, 20_000, keys=40)
     first = pumps(topics, "--partitions", "4", "--instance-index", "0")
     first.wait_for_log("Assigned", 60)
+    # The rest arrives over about 20 s, so that the first pump cannot finish before it is stopped, however fast.
+    loading = _paced_load(bootstrap, topics.input, 80_000, per_second=4_000, first=20_000)
     second = pumps(topics, "--partitions", "4", "--instance-index", "1")
     for pump in (first, second):
         _wait_for_log_line(pump, lambda line: "Assigned" in line and line.count(topics.input) == 2, 90)
@@ -314,6 +328,7 @@ def test_two_pumps_share_four_partitions_and_one_stopping_mid_run_loses_nothing(
     assert first.stop() == 0
     done = sum(offset or 0 for offset in committed(bootstrap, topics.group, topics.input).values())
     assert done < 100_000, "the first pump stopped after the end: nothing was proven"
+    assert loading.result(timeout=120) == 80_000
     _wait_for_log_line(second, lambda line: "Assigned" in line and line.count(topics.input) == 4, 90)
     wait_until_consumed(bootstrap, topics.group, topics.input, timeout=180, pump=second)
     assert second.stop() == 0

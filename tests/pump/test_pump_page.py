@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from pump import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, PumpConfig
 from pump.metrics import PumpMetrics
+from python_router.live import ReloadMetrics
 from sidecar.metrics import HttpMetrics
 from tests.docs_pages import page, section
 
@@ -17,6 +18,7 @@ def test_the_metrics_table_lists_exactly_the_metrics_registered() -> None:
     registry = CollectorRegistry()
     PumpMetrics(registry)
     HttpMetrics(registry)
+    ReloadMetrics(registry)
     registered = {metric.name for metric in registry.collect()}
     listed = set(re.findall(r"^\| `([a-z_]+?)(?:_total)?(?:\{[^}]*\})?` \|", page("docs/metrics.md"), re.MULTILINE))
     assert listed == registered

@@ -197,3 +197,22 @@ def test_client_settings_layer_defaults_common_and_per_client_values() -> None:
     assert (producer["linger_ms"], producer["batch_size"]) == (0, 128 * 1024)
     assert admin["request_timeout_ms"] == 5000
     assert config.brokers == "k:9092"
+
+
+def test_librdkafka_gets_the_same_defaults_in_its_own_terms() -> None:
+    config = PumpConfig(
+        group_id="g",
+        input_topic="t",
+        output_topics=("o",),
+        kafka_client="librdkafka",
+        consumer={"bootstrap.servers": "k:9092", "max.poll.records": 50, "enable.auto.commit": True},
+        producer={"bootstrap.servers": "k:9092", "linger.ms": 0},
+    )
+    consumer, producer = config.consumer_configs(), config.producer_configs()
+    assert (consumer["max.poll.records"], consumer["fetch.wait.max.ms"], consumer["group.id"]) == (50, 100, "g")
+    assert (consumer["enable.auto.commit"], consumer["enable.auto.offset.store"]) == (False, False)
+    assert consumer["isolation.level"] == "read_uncommitted" and consumer["auto.offset.reset"] == "earliest"
+    assert (producer["linger.ms"], producer["acks"], producer["enable.idempotence"]) == (0, -1, True)
+    assert producer["partitioner"] == "murmur2_random"  # keys land where Java's and kafka-python's put them
+    assert not any("_" in key for key in {**consumer, **producer, **config.admin_configs()})
+    assert config.brokers == "k:9092"

@@ -48,18 +48,38 @@ def expected(i: int) -> bytes:
     return (b"Even" if i % 2 == 0 else b"Odd") + b" timestamp: " + timestamp(i)
 
 
+def librdkafka_falls_short(reason: str) -> pytest.MarkDecorator:
+    """A test that librdkafka does not pass yet: run on both clients, expected to fail on librdkafka (strictly:
+    it is reported the day it passes), with what falls short."""
+    return pytest.mark.parametrize(
+        "kafka_client",
+        ["kafka-python", pytest.param("librdkafka", marks=pytest.mark.xfail(strict=True, reason=reason))],
+        indirect=True,
+    )
+
+
 @pytest.fixture
 def logs(tmp_path: Path) -> Path:
     return tmp_path
 
 
 @pytest.fixture
-def pumps(logs: Path) -> Iterator[Callable[..., PumpProcess]]:
+def pumps(logs: Path, kafka_client: str) -> Iterator[Callable[..., PumpProcess]]:
+    """Pump processes on the test's Kafka client: each test runs on kafka-python and on librdkafka."""
     started: list[PumpProcess] = []
 
     def start(bootstrap: str, topics: Topics, *extra: str) -> PumpProcess:
         started.append(
-            PumpProcess(bootstrap, topics, logs, "--retry-backoff-max", APP_BACKOFF_MAX, *extra, watch_health=True)
+            PumpProcess(
+                bootstrap,
+                topics,
+                logs,
+                "--retry-backoff-max",
+                APP_BACKOFF_MAX,
+                *extra,
+                watch_health=True,
+                client=kafka_client,
+            )
         )
         return started[-1]
 
@@ -198,6 +218,10 @@ def test_a_dead_letter_topic_too_small_for_the_context_headers_gets_them_trimmed
 # --- 2. an output topic deleted at run time ---------------------------------------------------------------
 
 
+@librdkafka_falls_short(
+    "librdkafka keeps a record for a deleted topic queued until its delivery.timeout.ms, and says nothing of the "
+    "topic before: the pump does not name it DOWN within 30 s"
+)
 def test_a_deleted_output_topic_is_named_down_recreated_and_nothing_is_written_twice(
     bootstrap: str, pumps: Callable[..., PumpProcess], record_property: Callable[[str, object], None]
 ) -> None:
@@ -256,6 +280,10 @@ def test_health_is_down_within_ten_seconds_of_the_broker_dying_while_idle(
     assert seconds < 10
 
 
+@librdkafka_falls_short(
+    "after the broker answers again, records move 9.4 s later on librdkafka (measured), not within 5 s: its "
+    "reconnection to the group coordinator is slower"
+)
 def test_a_broker_outage_under_load_is_down_within_ten_seconds_and_recovers_within_five_once_it_answers(
     private_broker: Callable[[], LocalKafka],
     pumps: Callable[..., PumpProcess],
@@ -264,7 +292,8 @@ def test_a_broker_outage_under_load_is_down_within_ten_seconds_and_recovers_with
     broker = private_broker()
     topics = Topics.fresh("outage")
     create_topic(broker.bootstrap, topics.input)
-    produce(broker.bootstrap, topics.input, [(b"k", timestamp(i)) for i in range(200_000)])
+    total = 200_000
+    produce(broker.bootstrap, topics.input, [(b"k", timestamp(i)) for i in range(total)])
     pump = pumps(broker.bootstrap, topics)
     wait_for(
         "records moving", lambda: (committed(broker.bootstrap, topics.group, topics.input)[0] or 0) > 2_000, pump, 90
@@ -286,13 +315,14 @@ def test_a_broker_outage_under_load_is_down_within_ten_seconds_and_recovers_with
 
     to_moving = wait_for("records committed after the restart", moving, pump, timeout=60)
     to_up = wait_for("health UP", lambda: not down(health_of(pump)), pump, timeout=60)
-    # no second stall: a steady pace for the next 10 s
+    # no second stall: progress in each of the next 10 s while input is left (a fast pump may finish it first)
     paces = []
+    stalled = 0
     for _ in range(10):
         before = _committed_or_zero(broker.bootstrap, topics)
         time.sleep(1)
         paces.append(_committed_or_zero(broker.bootstrap, topics) - before)
-    stalled = sum(1 for p in paces if p == 0)
+        stalled += paces[-1] == 0 and before < total
     recovered_line = re.search(r"Back to normal after (\d+)s", pump.log_path.read_text())
     figures = {
         "recovery_declared_during_outage": declared_during_outage,

@@ -104,3 +104,14 @@ def test_exactly_once_accepts_acks_all_stated_explicitly() -> None:
 def test_exactly_once_needs_kafka_python_in_this_version() -> None:
     with pytest.raises(SettingsError, match=r"router\.delivery=exactly-once needs router\.kafka\.client=kafka-python"):
         app("--router.delivery=exactly-once", "--router.kafka.client=librdkafka")
+
+
+def test_on_librdkafka_the_index_gives_group_instance_id_in_its_terms() -> None:
+    router = app("--spring.cloud.stream.instanceIndex=3", "--router.kafka.client=librdkafka")
+    assert router.pump_config.consumer_configs()["group.instance.id"] == "python-router-3"
+
+
+def test_on_librdkafka_a_users_group_instance_id_wins() -> None:
+    argv = ("--spring.cloud.stream.instanceIndex=3", "--router.kafka.client=librdkafka")
+    router = app(*argv, f"--{BINDER}.consumerProperties.group.instance.id=mine")
+    assert router.pump_config.consumer_configs()["group.instance.id"] == "mine"

@@ -85,7 +85,11 @@ def test_every_kwarg_is_one_the_kafka_python_client_has() -> None:
         "ssl.keystore.type": "PEM",
         "ssl.key.password": "k",
         "ssl.crlfile": "/etc/kafka/crl.pem",
-        **{key: "1" for key, spec in kafka_config._SETTINGS.items() if spec.convert is not kafka_config._boolean},
+        **{
+            key: "1"
+            for key, spec in kafka_config._SETTINGS.items()
+            if spec.convert is not kafka_config._boolean and isinstance(spec.kafka_python, kafka_config._Form)
+        },
         "client.id": "router",
         "acks": "all",
         "compression.type": "gzip",
@@ -261,7 +265,7 @@ def test_tls_settings_of_java_only_are_ignored() -> None:
             "sasl.mechanism is not set, so Kafka would use GSSAPI",
         ),
         ({"security.protocol": "SASL_SSL", "sasl.mechanism": "GSSAPI"}, "Kerberos (GSSAPI) is not supported"),
-        ({"security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER"}, "needs a token provider object"),
+        ({"security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER"}, "needs a token provider"),
         (
             {"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN"},
             'set sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="<user>"',
@@ -330,3 +334,179 @@ def test_a_jaas_config_without_a_password_is_refused_without_echoing_it() -> Non
     )
     assert "it needs a username and a password" in message
     assert "router" not in message.split(":")[0]
+
+
+# --- librdkafka (router.kafka.client=librdkafka): the same settings, librdkafka's names --------------
+
+
+def librdkafka(configuration: Mapping[str, str], **roles: Mapping[str, str]) -> ClientSettings:
+    return client_settings(configuration, client="librdkafka", **roles)  # type: ignore[arg-type]
+
+
+def librdkafka_failure(configuration: Mapping[str, str]) -> str:
+    with pytest.raises(ClientSettingError) as caught:
+        librdkafka(configuration)
+    return str(caught.value)
+
+
+# A realistic value of every plain setting: librdkafka checks ranges and combinations when a client is made.
+EVERY_SETTING = {
+    "client.id": "router",
+    "request.timeout.ms": "20000",
+    "metadata.max.age.ms": "60000",
+    "reconnect.backoff.ms": "50",
+    "reconnect.backoff.max.ms": "1000",
+    "retry.backoff.ms": "100",
+    "connections.max.idle.ms": "540000",
+    "receive.buffer.bytes": "-1",
+    "send.buffer.bytes": "131072",
+    "max.in.flight.requests.per.connection": "5",
+    "client.dns.lookup": "use_all_dns_ips",
+    "allow.auto.create.topics": "false",
+    "auto.offset.reset": "none",
+    "max.poll.records": "500",
+    "max.poll.interval.ms": "300000",
+    "session.timeout.ms": "45000",
+    "heartbeat.interval.ms": "3000",
+    "fetch.min.bytes": "0",
+    "fetch.max.bytes": "52428800",
+    "fetch.max.wait.ms": "500",
+    "max.partition.fetch.bytes": "1048576",
+    "isolation.level": "read_committed",
+    "check.crcs": "true",
+    "client.rack": "rack-1",
+    "group.instance.id": "router-0",
+    "partition.assignment.strategy": "org.apache.kafka.clients.consumer.CooperativeStickyAssignor",
+    "acks": "all",
+    "compression.type": "zstd",
+    "batch.size": "16384",
+    "linger.ms": "5",
+    "max.request.size": "1048576",
+    "retries": "10",
+    "delivery.timeout.ms": "120000",
+    "enable.idempotence": "true",
+    "buffer.memory": "33554432",
+}
+
+
+def test_every_setting_kafka_python_maps_librdkafka_maps_too() -> None:
+    kafka_python = {
+        key for key, spec in kafka_config._SETTINGS.items() if isinstance(spec.kafka_python, kafka_config._Form)
+    }
+    assert kafka_python - {"exclude.internal.topics", "max.block.ms"} <= set(EVERY_SETTING)
+
+
+def test_every_librdkafka_property_is_one_its_clients_accept() -> None:
+    confluent_kafka = pytest.importorskip("confluent_kafka")  # the dev extra installs it: never skipped in CI
+    from confluent_kafka.admin import AdminClient
+
+    result = librdkafka(EVERY_SETTING)
+    assert result.ignored == ()
+    consumer = {k: v for k, v in result.consumer.items() if k != kafka_config.MAX_POLL_RECORDS}
+    assert result.consumer[kafka_config.MAX_POLL_RECORDS] == 500
+    # Made and dropped without brokers: librdkafka refuses an unknown property or a value out of range here.
+    confluent_kafka.Consumer({**consumer, "group.id": "g"}).close()
+    confluent_kafka.Producer(dict(result.producer)).flush(0)
+    AdminClient(dict(result.admin))
+    assert result.consumer["fetch.wait.max.ms"] == 500 and result.consumer["auto.offset.reset"] == "error"
+    assert (result.producer["acks"], result.producer["message.max.bytes"]) == (-1, 1048576)
+    assert result.admin["socket.timeout.ms"] == 20000 and result.admin["socket.receive.buffer.bytes"] == 0
+    assert result.consumer["partition.assignment.strategy"] == "cooperative-sticky"
+
+
+def test_nothing_configured_is_plaintext_with_the_brokers_as_one_list_on_librdkafka() -> None:
+    result = client_settings({}, bootstrap_servers=["a:9092", "b:9092"], client="librdkafka")
+    for config in (result.consumer, result.producer, result.admin):
+        assert config == {"security.protocol": "PLAINTEXT", "bootstrap.servers": "a:9092,b:9092"}
+
+
+def test_scram_over_tls_maps_to_librdkafka_names_with_the_credentials_out_of_the_jaas_config() -> None:
+    result = librdkafka(SCRAM_OVER_TLS)
+    assert (
+        result.consumer
+        == result.producer
+        == result.admin
+        == {
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": "router",
+            "sasl.password": "hunter22",
+            "ssl.ca.location": "/etc/kafka/ca.pem",
+            "ssl.endpoint.identification.algorithm": "https",
+        }
+    )
+    assert (result.security_protocol, result.sasl_mechanism) == ("SASL_SSL", "SCRAM-SHA-512")
+    plain = librdkafka({"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN", "sasl.jaas.config": PLAIN})
+    assert (plain.producer["sasl.username"], plain.producer["sasl.password"]) == ("u", "p w")
+
+
+def test_a_pem_keystore_gives_librdkafka_the_file_for_the_key_and_the_chain() -> None:
+    result = librdkafka(
+        {
+            "security.protocol": "SSL",
+            "ssl.keystore.location": "/etc/kafka/client.pem",
+            "ssl.keystore.type": "PEM",
+            "ssl.key.password": "secret",
+            "ssl.endpoint.identification.algorithm": "",
+            "ssl.crlfile": "/etc/kafka/crl.pem",
+        }
+    )
+    assert result.producer == {
+        "security.protocol": "SSL",
+        "ssl.certificate.location": "/etc/kafka/client.pem",
+        "ssl.key.location": "/etc/kafka/client.pem",
+        "ssl.key.password": "secret",
+        "ssl.endpoint.identification.algorithm": "none",
+        "ssl.crl.location": "/etc/kafka/crl.pem",
+    }
+
+
+def test_librdkafka_honours_a_pkcs12_keystore_and_inline_pem_which_kafka_python_cannot() -> None:
+    pkcs12 = {
+        "security.protocol": "SSL",
+        "ssl.keystore.location": "/etc/kafka/keystore.p12",
+        "ssl.keystore.type": "PKCS12",
+        "ssl.keystore.password": "store",
+    }
+    assert librdkafka(pkcs12).consumer["ssl.keystore.location"] == "/etc/kafka/keystore.p12"
+    assert librdkafka(pkcs12).consumer["ssl.keystore.password"] == "store"
+    assert "keytool -importkeystore" in failure(pkcs12)
+    inline = {"security.protocol": "SSL", "ssl.truststore.certificates": "-----BEGIN CERTIFICATE-----..."}
+    assert librdkafka(inline).admin["ssl.ca.pem"] == "-----BEGIN CERTIFICATE-----..."
+    assert "or use router.kafka.client=librdkafka, which takes it inline" in failure(inline)
+
+
+def test_settings_librdkafka_has_no_use_for_are_ignored_with_a_reason() -> None:
+    reasons = ignored(librdkafka({"exclude.internal.topics": "true", "max.block.ms": "1000", "some.future": "1"}))
+    assert "pattern subscriptions only" in reasons["exclude.internal.topics"]
+    assert "never blocks" in reasons["max.block.ms"]
+    assert reasons["some.future"] == "not a setting librdkafka's clients have"
+    assert "no buffer.memory" in ignored(client_settings({"buffer.memory": "1024"}))["buffer.memory"]
+
+
+@pytest.mark.parametrize(
+    ("configuration", "expected"),
+    [
+        (
+            {"partition.assignment.strategy": "org.apache.kafka.clients.consumer.StickyAssignor"},
+            "librdkafka has no eager sticky assignor: use org.apache.kafka.clients.consumer.CooperativeStickyAssignor",
+        ),
+        (
+            {"security.protocol": "SSL", "ssl.keystore.location": "/k.jks", "ssl.keystore.type": "JKS"},
+            "librdkafka reads PEM or PKCS12 keystores, not JKS",
+        ),
+        ({"security.protocol": "SSL", "ssl.truststore.location": "/t.jks"}, "librdkafka reads PEM files only"),
+        (
+            {"security.protocol": "SSL", "ssl.cipher.suites": "TLS_AES_256_GCM_SHA384"},
+            "librdkafka takes OpenSSL's cipher names, not the Java names of Kafka's setting",
+        ),
+        ({"security.protocol": "SSL", "ssl.enabled.protocols": "TLSv1.3"}, "librdkafka cannot be limited to TLSv1.3"),
+        ({"security.protocol": "SASL_SSL", "sasl.mechanism": "GSSAPI"}, "Kerberos (GSSAPI) is not supported"),
+        ({"security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER"}, "librdkafka: its own OIDC settings"),
+        ({"max.poll.records": "0"}, "Invalid value 0 for configuration max.poll.records: Value must be at least 1"),
+    ],
+)
+def test_what_librdkafka_cannot_honour_is_a_startup_error_naming_it(
+    configuration: Mapping[str, str], expected: str
+) -> None:
+    assert expected in librdkafka_failure(configuration)

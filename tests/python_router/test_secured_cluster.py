@@ -125,3 +125,35 @@ def test_a_wrong_password_is_refused_by_the_broker(secured_broker: LocalKafka) -
     with secured_broker.log_file.open(errors="replace") as log:
         log.seek(log_offset)
         assert "due to invalid credentials with SASL mechanism SCRAM-SHA-512" in log.read()
+
+
+@pytest.mark.parametrize(
+    ("mechanism", "credentials"),
+    [
+        ("SCRAM-SHA-512", {"sasl.jaas.config": jaas("scram.ScramLoginModule")}),
+        ("SCRAM-SHA-256", {"sasl.jaas.config": jaas("scram.ScramLoginModule")}),
+        ("PLAIN", {"sasl.jaas.config": jaas("plain.PlainLoginModule")}),
+        ("SCRAM-SHA-512", {"sasl.username": USER, "sasl.password": PASSWORD}),
+        ("SCRAM-SHA-512", {"sasl.jaas.config": jaas("scram.ScramLoginModule"), "ssl.keystore.type": "PEM"}),
+    ],
+)
+def test_librdkafka_connects_with_the_same_properties(
+    secured_broker: LocalKafka, tmp_path: Path, mechanism: str, credentials: Mapping[str, str]
+) -> None:
+    from confluent_kafka.admin import AdminClient
+
+    configuration = dict(credentials)
+    if "ssl.keystore.type" in configuration:  # mutual TLS: Kafka's PEM keystore, the key and its chain in one file
+        keystore = tmp_path / "client-keystore.pem"
+        tls = secured_broker.tls_dir
+        keystore.write_text((tls / "client.key").read_text() + (tls / "client.pem").read_text())
+        configuration["ssl.keystore.location"] = str(keystore)
+    properties = {
+        **scram_over_tls(secured_broker, mechanism),
+        **{f"{PREFIX}.configuration.{k}": v for k, v in configuration.items()},
+        "router.kafka.client": "librdkafka",
+    }
+    settings = Settings.resolve([f"--{k}={v}" for k, v in properties.items()], {})
+    assert settings.binder.kafka.admin["sasl.mechanism"] == mechanism
+    metadata = AdminClient(dict(settings.binder.kafka.admin)).list_topics(timeout=15)
+    assert metadata.brokers, "connected over SASL_SSL with the broker's certificate verified"

@@ -365,3 +365,18 @@ def test_an_unreadable_file_is_named() -> None:
         SettingsError, match=r"Cannot read properties file /config/application.properties \(Permission denied\)"
     ):
         Settings.resolve([], {}, read_file=unreadable, exists=lambda path: True)
+
+
+def test_router_kafka_client_librdkafka_maps_the_client_settings_to_librdkafka() -> None:
+    settings = resolve(
+        "--router.kafka.client=librdkafka",
+        "--spring.cloud.stream.kafka.binder.brokers=kafka:9092,kafka2",
+        "--spring.cloud.stream.kafka.binder.consumerProperties.max.poll.records=60",
+    )
+    kafka = settings.binder.kafka
+    assert settings.kafka_client == kafka.client == "librdkafka"
+    assert kafka.consumer["bootstrap.servers"] == "kafka:9092,kafka2:9092"
+    assert kafka.consumer["auto.offset.reset"] == "earliest"
+    assert kafka.consumer["max.poll.records"] == 60
+    assert settings.describe()["kafka_client"] == "librdkafka"
+    assert resolve().binder.kafka.client == "kafka-python"

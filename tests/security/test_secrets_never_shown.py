@@ -126,12 +126,16 @@ def exchange(router: Router) -> list[tuple[str, httpx.Response]]:
 
 
 def test_the_password_is_in_no_answer_and_no_log_in_any_entry_point_style(
-    secured_kafka_broker: LocalKafka, locked_keystore: Path, tmp_path: Path
+    secured_kafka_broker: LocalKafka, locked_keystore: Path, tmp_path: Path, kafka_client: str
 ) -> None:
     broker = secured_kafka_broker
     secret = password(broker)
     routers = [
-        start_in_style(style, secured_properties(broker, locked_keystore, style), tmp_path / f"{style}.log")
+        start_in_style(
+            style,
+            {**secured_properties(broker, locked_keystore, style), "router.kafka.client": kafka_client},
+            tmp_path / f"{style}.log",
+        )
         for style in STYLES
     ]
     try:

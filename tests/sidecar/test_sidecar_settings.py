@@ -37,8 +37,8 @@ def test_liveness_timeout_takes_springs_duration(raw: str, seconds: float) -> No
     ("include", "exclude", "exposed"),
     [
         ("health", "", {"health"}),
-        ("*", "", {"health", "info", "prometheus", "openapi", "swagger-ui"}),
-        ("*", "prometheus", {"health", "info", "openapi", "swagger-ui"}),
+        ("*", "", {"health", "info", "prometheus", "openapi", "swagger-ui", "refresh", "validate"}),  # all, as Spring
+        ("*", "prometheus,refresh,validate", {"health", "info", "openapi", "swagger-ui"}),
         ("health, info, env, beans", "", {"health", "info"}),  # ids this app lacks are ignored, as in Spring
         ("health,info,prometheus", "*", set()),
     ],

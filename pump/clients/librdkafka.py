@@ -1,0 +1,564 @@
+"""The seam (pump/clients) on librdkafka through confluent-kafka (router.kafka.client=librdkafka): its types
+and error codes translated at the boundary, its rebalance callbacks calling the pump's listener, delivery
+reports checked at each flush, and its refusals named by pump/librdkafka_trouble.py.
+
+Settings arrive as librdkafka properties (python_router.kafka_config maps Kafka's names to them), merged with
+the pump's librdkafka defaults (pump/config.py); `max.poll.records` is not one: it is taken out here and
+bounds each consume() call.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Final
+
+from confluent_kafka import Consumer as RdConsumer
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import Producer as RdProducer
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._config import ConfigResource
+from confluent_kafka.cimpl import NewTopic
+
+from transforms.record import Record, make_record
+
+from ..broker_trouble import Diagnosis
+from ..errors import BrokerUnavailable, GroupMovedOn, KafkaClientMissing, RecordRefused, RewindFailed, Undelivered
+from ..librdkafka_trouble import LibrdkafkaTrouble
+from . import Batch, Partition, Positions, RebalanceListener, TopicSpec, TransactionalProducer
+
+log = logging.getLogger("pump")
+
+MAX_POLL_RECORDS: Final = "max.poll.records"
+_DEFAULT_BATCH = 500  # Kafka's max.poll.records default, should the pump's defaults not say
+_PRODUCER_CLASS = "confluent_kafka.Producer"
+# librdkafka's codes for a record the broker (or librdkafka itself) refuses for what it is: sending it again
+# cannot help, so it fails like a stage.
+_RECORD_REFUSALS: Final = frozenset(
+    {
+        KafkaError.MSG_SIZE_TOO_LARGE,
+        KafkaError.INVALID_MSG_SIZE,
+        KafkaError.INVALID_RECORD,
+        KafkaError.INVALID_MSG,
+        KafkaError._BAD_MSG,
+        KafkaError.TOPIC_EXCEPTION,
+        KafkaError.RECORD_LIST_TOO_LARGE,
+        KafkaError._INVALID_ARG,
+    }
+)
+# The group moved on (a rebalance): the partitions' new owner processes the records again.
+_GROUP_MOVED_ON: Final = frozenset(
+    {
+        KafkaError.REBALANCE_IN_PROGRESS,
+        KafkaError.ILLEGAL_GENERATION,
+        KafkaError.UNKNOWN_MEMBER_ID,
+        KafkaError.FENCED_INSTANCE_ID,
+        KafkaError._STATE,
+        KafkaError._ASSIGNMENT_LOST,
+    }
+)
+_METADATA_TIMEOUT_S = 10.0  # as kafka-python's bootstrap_timeout_ms in the pump's defaults
+_METADATA_SLICE_S = 1.0
+_FULL_QUEUE_WAIT_S = 10.0  # how long send() waits for room in a full librdkafka queue
+_SEEK_ATTEMPTS = 3
+
+
+class Librdkafka:
+    """The seam's clients on librdkafka. trouble() first: the clients built after it report to it."""
+
+    def __init__(self) -> None:
+        self._trouble: LibrdkafkaTrouble | None = None
+
+    def trouble(self, brokers: str, configs: Mapping[str, Any]) -> LibrdkafkaTrouble:
+        self._trouble = LibrdkafkaTrouble(brokers, configs)
+        return self._trouble
+
+    def consumer(self, configs: Mapping[str, Any]) -> LibrdkafkaConsumer:
+        settings = dict(configs)
+        batch = int(settings.pop(MAX_POLL_RECORDS, _DEFAULT_BATCH))
+        with self._building("consumer"):
+            return LibrdkafkaConsumer.build(self._watched(settings), batch)
+
+    def producer(self, configs: Mapping[str, Any]) -> LibrdkafkaProducer:
+        # Only failures are reported back: flush() returning with nothing left means every other record was
+        # acknowledged, without a Python call per record.
+        settings = self._watched({**configs, "delivery.report.only.error": True})
+        trouble = self._trouble
+
+        def build() -> RdProducer:
+            with self._building("producer"):
+                return RdProducer(settings)
+
+        missing = trouble.topic_missing if trouble is not None else (lambda topic: None)
+        return LibrdkafkaProducer(build(), build, missing)
+
+    def transactional_producer(self, configs: Mapping[str, Any]) -> TransactionalProducer:
+        """Exactly-once is kafka-python's only in this version: the entry point refuses it before this."""
+        raise KafkaClientMissing(
+            "router.delivery=exactly-once needs router.kafka.client=kafka-python in this version: set "
+            "router.kafka.client=kafka-python, or router.delivery=at-least-once"
+        )
+
+    def admin(self, configs: Mapping[str, Any]) -> LibrdkafkaAdmin:
+        with self._building("admin client"):
+            return LibrdkafkaAdmin(AdminClient(self._watched(dict(configs))), self._refused)
+
+    def _refused(self) -> bool:
+        found = self._trouble.diagnosis() if self._trouble is not None else None
+        return found is not None and found.refused
+
+    def _watched(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return settings if self._trouble is None else self._trouble.client_config(settings)
+
+    @contextmanager
+    def _building(self, what: str) -> Iterator[None]:
+        """librdkafka checks its settings, and loads the TLS files, when a client is made."""
+        try:
+            yield
+        except KafkaException as why:
+            error: KafkaError = why.args[0]
+            trouble = self._trouble
+            found = trouble.classify_error(error.code(), error.str()) if trouble is not None else None
+            if trouble is not None and isinstance(found, Diagnosis):  # TLS files: reported and retried slowly,
+                trouble.observe(error.code(), error.str())  # as kafka-python's are
+                raise BrokerUnavailable(found.reason) from why
+            raise ValueError(
+                f"librdkafka refused the {what}'s settings: {error.str()}: check the Kafka client properties "
+                "(spring.cloud.stream.kafka.binder.configuration.*) against librdkafka's CONFIGURATION.md"
+            ) from why
+
+
+class LibrdkafkaConsumer:
+    """confluent-kafka's Consumer as the seam's Consumer.
+
+    A commit is bounded in time, as the seam asks: librdkafka's synchronous commit waits for a coordinator
+    up to session.timeout.ms (45 s by default; measured) when the broker is away, so commit() sends it
+    asynchronously and waits for its answer (the `on_commit` callback) by consuming, holding what it reads
+    for the next poll().
+    """
+
+    def __init__(self, consumer: RdConsumer, batch: int) -> None:
+        self._consumer = consumer
+        self._batch = batch
+        self._assigned: set[Partition] = set()
+        self._closing = False
+        self._held: list[Message] = []  # read while waiting for a commit's answer; the next poll's first
+        self._asked: dict[tuple[str, int], int] = {}  # the commit waited for
+        self._answer: KafkaError | list[TopicPartition] | None = None
+
+    @classmethod
+    def build(cls, settings: Mapping[str, Any], batch: int) -> LibrdkafkaConsumer:
+        seam = cls.__new__(cls)
+        cls.__init__(seam, RdConsumer({**settings, "on_commit": seam._committed}), batch)
+        return seam
+
+    def subscribe(self, topics: Sequence[str], listener: RebalanceListener) -> None:
+        """librdkafka calls back from inside consume() on the loop's thread; after on_assign (and
+        on_revoke) confluent-kafka applies the change itself, eager or cooperative alike."""
+
+        def on_assign(consumer: RdConsumer, partitions: list[TopicPartition]) -> None:
+            assigned = _partitions(partitions)
+            self._assigned |= assigned
+            listener.assigned(assigned)
+
+        def on_revoke(consumer: RdConsumer, partitions: list[TopicPartition]) -> None:
+            revoked = _partitions(partitions)
+            self._assigned -= revoked
+            self._drop_held(revoked)
+            pending = listener.revoked(revoked)
+            if pending and not self._closing:  # commit before the partitions go, as Kafka's Java client advises
+                try:
+                    self._commit(pending)
+                except (GroupMovedOn, BrokerUnavailable) as why:
+                    log.warning("Could not commit before the rebalance (%s): those records are processed again.", why)
+
+        def on_lost(consumer: RdConsumer, partitions: list[TopicPartition]) -> None:
+            lost = _partitions(partitions)
+            self._assigned -= lost
+            self._drop_held(lost)
+            listener.lost(lost)
+
+        self._consumer.subscribe(list(topics), on_assign=on_assign, on_revoke=on_revoke, on_lost=on_lost)
+
+    def poll(self, timeout_s: float) -> Batch:
+        # consume(n, timeout) waits until it has n records or the timeout passes: take what is there at once,
+        # and wait only for the first record when there is none (low latency at low rates, full batches under
+        # load: librdkafka fetches ahead in the background).
+        messages, self._held = self._held, []
+        if len(messages) < self._batch:
+            messages += self._consumer.consume(self._batch - len(messages), 0)
+        if not messages:
+            messages = self._consumer.consume(1, timeout_s)
+            if messages and self._batch > 1:
+                messages += self._consumer.consume(self._batch - 1, 0)
+        batch = Batch()
+        after, records = batch.next, batch.records
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                _consumer_error(error)
+                continue
+            partition = Partition(message.topic(), message.partition())  # type: ignore[arg-type]
+            offset: int = message.offset()  # type: ignore[assignment]
+            after[partition] = offset + 1
+            records.append(_to_record(message, partition, offset))
+        return batch
+
+    def seek(self, partition: Partition, offset: int) -> bool:
+        if partition not in self._assigned:
+            return False
+        self._drop_held({partition})
+        for attempt in range(_SEEK_ATTEMPTS):
+            try:
+                self._consumer.seek(TopicPartition(partition.topic, partition.partition, offset))
+                return True
+            except KafkaException as why:
+                error: KafkaError = why.args[0]
+                if attempt + 1 == _SEEK_ATTEMPTS:
+                    break
+            time.sleep(0.1)
+        # Still ours but not rewound: the next poll would skip the records in hand, and a later commit would
+        # pass them. Stop rather than lose them (a restart resumes at the committed offset).
+        raise RewindFailed(
+            f"librdkafka could not rewind {partition.topic}-{partition.partition} to offset {offset} "
+            f"({error.str()}): stopping so that no record is skipped; a restart resumes at the committed offset"
+        )
+
+    def commit(self, positions: Positions, timeout_s: float) -> None:
+        offsets = [TopicPartition(p.topic, p.partition, offset) for p, offset in positions.items()]
+        self._asked = {(p.topic, p.partition): offset for p, offset in positions.items()}
+        self._answer = None
+        try:
+            self._consumer.commit(offsets=offsets, asynchronous=True)
+        except KafkaException as why:
+            _commit_failed(why.args[0])
+            return
+        deadline = time.monotonic() + timeout_s
+        while self._answer is None:  # on_commit is served by consume(), which may read records meanwhile
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BrokerUnavailable(f"Kafka did not answer the offset commit within {timeout_s:.0f}s")
+            room = max(self._batch - len(self._held), 1)
+            self._held += self._consumer.consume(room, min(left, 0.05))
+        answer, self._answer = self._answer, None
+        for result in answer if isinstance(answer, list) else ():
+            if result.error is not None:
+                _commit_failed(result.error)
+        if isinstance(answer, KafkaError):
+            _commit_failed(answer)
+
+    def _committed(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
+        """on_commit: the answer to the commit waited for (an earlier one, given up on, is not it)."""
+        if {(tp.topic, tp.partition): tp.offset for tp in partitions} != self._asked:
+            return
+        self._answer = error if error is not None else partitions
+
+    def _drop_held(self, partitions: set[Partition]) -> None:
+        """Records held for the next poll, of partitions sought back or no longer this member's, go."""
+        if self._held:
+            self._held = [m for m in self._held if Partition(m.topic(), m.partition()) not in partitions]  # type: ignore[arg-type]
+
+    def _commit(self, positions: Positions) -> None:
+        """A synchronous commit, inside a rebalance callback (consume() cannot be called there)."""
+        offsets = [TopicPartition(p.topic, p.partition, offset) for p, offset in positions.items()]
+        try:
+            results = self._consumer.commit(offsets=offsets, asynchronous=False) or []
+        except KafkaException as why:
+            _commit_failed(why.args[0])
+            return
+        for result in results:
+            if result.error is not None:
+                _commit_failed(result.error)
+
+    def highwater(self, partition: Partition) -> int | None:
+        if partition not in self._assigned:
+            return None
+        try:
+            marks = self._consumer.get_watermark_offsets(
+                TopicPartition(partition.topic, partition.partition), cached=True
+            )
+        except KafkaException:
+            return None
+        return marks[1] if marks is not None and marks[1] >= 0 else None
+
+    def probe(self, partitions: Sequence[Partition], timeout_s: float) -> None:
+        for partition in partitions[:1] or [Partition("", 0)]:
+            try:
+                if partition.topic:
+                    tp = TopicPartition(partition.topic, partition.partition)
+                    answer = self._consumer.get_watermark_offsets(tp, timeout=timeout_s)
+                else:
+                    answer = self._consumer.list_topics(timeout=timeout_s)
+            except KafkaException as why:
+                raise BrokerUnavailable(why.args[0].str()) from why
+            if answer is None:
+                raise BrokerUnavailable(f"no answer within {timeout_s:.0f}s")
+
+    def close(self, timeout_s: float) -> None:
+        # Leaves the group; enable.auto.commit is false, and the revocation it triggers commits nothing. With
+        # the broker away librdkafka's close() waits for a coordinator up to session.timeout.ms (measured: 42 s
+        # with the default 45 s), so it runs aside and is given up on after `timeout_s`: the broker evicts a
+        # silent member after session.timeout.ms anyway.
+        self._closing = True
+        self._held = []
+        closing = threading.Thread(target=self._consumer.close, name="librdkafka-close", daemon=True)
+        closing.start()
+        closing.join(timeout_s)
+        if closing.is_alive():
+            log.warning(
+                "Leaving the consumer group did not finish within %.0fs (is Kafka away?): the broker lets this "
+                "member go after session.timeout.ms.",
+                timeout_s,
+            )
+
+
+def _consumer_error(error: KafkaError) -> None:
+    """An error consume() hands over as a message: fatal ones end the pump, the rest are logged."""
+    if error.code() == KafkaError._PARTITION_EOF:
+        return
+    if error.fatal():
+        raise BrokerUnavailable(f"librdkafka's consumer failed: {error.str()}")
+    log.warning("Kafka consumer: %s", error.str())
+
+
+def _commit_failed(error: KafkaError) -> None:
+    if error.code() == KafkaError._NO_OFFSET:  # nothing new to commit
+        return
+    if error.code() in _GROUP_MOVED_ON:
+        raise GroupMovedOn(f"{error.name()}: {error.str()}")
+    raise BrokerUnavailable(f"Kafka did not accept the offset commit: {error.str()}")
+
+
+def _partitions(tps: list[TopicPartition]) -> set[Partition]:
+    return {Partition(tp.topic, tp.partition) for tp in tps}
+
+
+def _to_record(message: Message, partition: Partition, offset: int) -> Record:
+    kind, timestamp = message.timestamp()
+    return make_record(
+        partition.topic,
+        message.value(),
+        message.key(),
+        tuple(message.headers() or ()),  # type: ignore[arg-type]  # a list of (str, bytes) pairs, as consumed
+        partition.partition,
+        offset,
+        timestamp if kind != 0 and timestamp >= 0 else None,  # 0: TIMESTAMP_NOT_AVAILABLE
+    )
+
+
+class LibrdkafkaProducer:
+    """confluent-kafka's Producer as the seam's Producer: librdkafka reports back only the records it could not
+    deliver, each with the pump's tag; a flush that leaves nothing in its queue means the rest were acknowledged.
+
+    `rebuild` makes a new librdkafka producer, for when this one is left unable to send (a fatal error of the
+    idempotent producer): what it had not settled is then reported Undelivered, to be sent again.
+    """
+
+    def __init__(
+        self,
+        producer: RdProducer,
+        rebuild: Callable[[], RdProducer] | None = None,
+        missing: Callable[[str], None] = lambda topic: None,
+    ) -> None:
+        self._producer = producer
+        self._rebuild = rebuild
+        self._missing = missing  # told of a topic the cluster does not have (deleted while in use)
+        self._failed: list[tuple[int, int, str, KafkaError]] = []  # (send number, tag, topic, why)
+        self._unsettled: dict[int, int] = {}  # tag -> send number, since the last flush that left nothing
+        self._sends = 0
+
+    def send(
+        self,
+        tag: int,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]],
+        timestamp_ms: int | None,
+    ) -> None:
+        self._sends += 1
+        number = self._sends
+        self._unsettled[tag] = number
+        report = functools.partial(self._report, number, tag, topic)
+        deadline = 0.0
+        while True:
+            try:
+                self._producer.produce(
+                    topic,
+                    value,
+                    key,
+                    on_delivery=report,
+                    timestamp=timestamp_ms or 0,
+                    headers=headers,  # type: ignore[arg-type]
+                )
+                return
+            except BufferError:  # librdkafka's queue is full: let it deliver some, within bounds
+                deadline = deadline or time.monotonic() + _FULL_QUEUE_WAIT_S
+                if time.monotonic() > deadline:
+                    raise BrokerUnavailable(
+                        f"librdkafka's send queue stayed full for {_FULL_QUEUE_WAIT_S:.0f}s: Kafka is not taking "
+                        "records"
+                    ) from None
+                self._producer.poll(0.05)
+            except KafkaException as why:  # refused at once (too large, ...): reported by the next flush
+                self._failed.append((number, tag, topic, why.args[0]))
+                return
+
+    def _report(self, number: int, tag: int, topic: str, error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            self._failed.append((number, tag, topic, error))
+
+    def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
+        left = self._producer.flush(timeout_s)
+        failed = sorted(self._failed)  # in the order sent
+        if left and not any(error.fatal() for *_, error in failed):
+            # Still pending: librdkafka keeps sending them, and the next flush waits for them (and reports
+            # the failures seen so far then).
+            raise BrokerUnavailable(f"Kafka did not acknowledge {left} record(s) within {timeout_s:.0f}s")
+        self._failed = []
+        refused: list[tuple[int, RecordRefused]] = []
+        lost: list[tuple[int, int]] = []  # (send number, tag)
+        why = ""
+        for number, tag, topic, error in failed:
+            if error.code() in _RECORD_REFUSALS:
+                refused.append((tag, _refusal(error)))
+                continue
+            if error.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
+                self._missing(topic)
+            lost.append((number, tag))
+            why = why or f"{error.name()}: {error.str()}"
+        if any(error.fatal() for *_, error in failed) and self._rebuild is not None:
+            # This producer cannot send any more: a new one sends everything it had not settled again.
+            why = why or "librdkafka's producer failed"
+            reported = {tag for tag, _ in refused}
+            lost = sorted({(n, t) for t, n in self._unsettled.items() if t not in reported} | set(lost))
+            self._producer.purge()
+            self._producer = self._rebuild()
+        self._unsettled.clear()
+        if lost:
+            tags = [tag for _, tag in sorted(lost)]
+            raise Undelivered(f"Kafka did not take {len(tags)} record(s) ({why})", tags, refused)
+        return refused
+
+    def close(self, timeout_s: float) -> None:
+        if self._producer.flush(timeout_s):
+            # Not acknowledged in time: nothing of theirs is committed, so they are redone after a restart.
+            self._producer.purge()
+        self._producer.close()
+
+
+def _refusal(error: KafkaError) -> RecordRefused:
+    return RecordRefused(
+        f"{error.name()}: {error.str()}",
+        error_class=f"confluent_kafka.KafkaError.{error.name()}",
+        producer_class=_PRODUCER_CLASS,
+    )
+
+
+class LibrdkafkaAdmin:
+    """confluent-kafka's AdminClient as the seam's Admin. It is the pump's first client: the one that finds
+    the broker away, or refusing us."""
+
+    def __init__(self, admin: AdminClient, refused: Callable[[], bool] = lambda: False) -> None:
+        self._admin = admin
+        self._refused = refused
+
+    def topic_names(self) -> set[str]:
+        # librdkafka retries a refused connection every few hundred milliseconds (29 SCRAM logins in 10 s,
+        # measured): ask in short slices, and give up as soon as the trouble watcher knows Kafka refused us,
+        # so that the pump's slow retry of refusals (broker_trouble.REFUSED_RETRY_S) bounds the attempts.
+        deadline = time.monotonic() + _METADATA_TIMEOUT_S
+        while True:
+            try:
+                return set(self._admin.list_topics(timeout=_METADATA_SLICE_S).topics)
+            except KafkaException as why:
+                reason = self._away(why)
+            # Raised outside the except block: chained, its traceback would keep confluent-kafka's admin
+            # frame, and so the client, retrying, alive while the pump waits to retry.
+            if self._refused() or time.monotonic() > deadline:
+                raise BrokerUnavailable(reason)
+
+    def create_topics(self, specs: Sequence[TopicSpec]) -> dict[str, str]:
+        new = [
+            NewTopic(
+                s.name, num_partitions=s.partitions, replication_factor=s.replication_factor, config=dict(s.configs)
+            )
+            for s in specs
+        ]
+        away: str | None = None  # raised outside the except blocks (see topic_names)
+        try:
+            futures = self._admin.create_topics(new, request_timeout=_METADATA_TIMEOUT_S)
+        except KafkaException as why:
+            away = self._away(why)
+        if away is not None:
+            raise BrokerUnavailable(away)
+        refused: dict[str, str] = {}
+        for name, future in futures.items():
+            try:
+                future.result()
+            except KafkaException as why:
+                error: KafkaError = why.args[0]
+                if error.code() in (KafkaError._TRANSPORT, KafkaError._TIMED_OUT, KafkaError._ALL_BROKERS_DOWN):
+                    away = self._away(why)
+                elif error.code() != KafkaError.TOPIC_ALREADY_EXISTS:  # exists: another replica created it first
+                    refused[name] = error.str()
+            if away is not None:
+                raise BrokerUnavailable(away)
+        if not refused:
+            self._wait_for(specs)
+        return refused
+
+    def max_message_bytes(self, topics: Sequence[str]) -> dict[str, int]:
+        resources = [ConfigResource(ConfigResource.Type.TOPIC, topic) for topic in topics]
+        limits: dict[str, int] = {}
+        away: str | None = None  # raised outside the except block (see topic_names)
+        try:
+            futures = self._admin.describe_configs(resources, request_timeout=_METADATA_TIMEOUT_S)
+            for resource, future in futures.items():
+                entry = future.result().get("max.message.bytes")
+                if entry is not None and entry.value is not None:
+                    limits[resource.name] = int(entry.value)
+        except KafkaException as why:
+            away = self._away(why)
+        if away is not None:
+            raise BrokerUnavailable(away)
+        return limits
+
+    def _wait_for(self, specs: Sequence[TopicSpec]) -> None:
+        """Until every topic has a leader for each partition (the broker creates topics asynchronously)."""
+        deadline = time.monotonic() + _METADATA_TIMEOUT_S
+        names = {s.name for s in specs}
+        while time.monotonic() < deadline:
+            away: str | None = None
+            try:
+                topics = self._admin.list_topics(timeout=_METADATA_TIMEOUT_S).topics
+            except KafkaException as why:
+                away = self._away(why)
+            if away is not None:
+                raise BrokerUnavailable(away)
+            ready = {
+                name
+                for name in names
+                if name in topics
+                and topics[name].error is None
+                and topics[name].partitions
+                and all(p.leader >= 0 for p in topics[name].partitions.values())
+            }
+            if ready == names:
+                return
+            time.sleep(0.1)
+        raise BrokerUnavailable(f"the topics {', '.join(sorted(names))} were created but have no leader yet")
+
+    def _away(self, why: KafkaException) -> str:
+        self._admin.poll(0)  # serve the error and log events that say why (pump/librdkafka_trouble.py)
+        return f"{why.args[0].name()}: {why.args[0].str()}"
+
+    def close(self) -> None:
+        # confluent-kafka's AdminClient has no close(): librdkafka destroys the client, and stops its
+        # reconnecting, when the last reference goes (an exception's traceback may keep this wrapper alive).
+        self._admin.poll(0)
+        self._admin = None  # type: ignore[assignment]
