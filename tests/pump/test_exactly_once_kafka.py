@@ -88,6 +88,7 @@ def kafka_client() -> str:
     tests/python_router/test_instance_identity.py)."""
     return "kafka-python"
 
+
 # Each scenario also runs at-least-once, for the duplicates exactly-once saves (docs/pump.md).
 DELIVERIES = pytest.mark.parametrize("delivery", ["exactly-once", "at-least-once"])
 
