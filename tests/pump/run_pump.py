@@ -36,6 +36,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--router-url", help="classify through the sidecar's /route/batch (remote mode)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a chain property")
     parser.add_argument("--partitions", type=int, default=1, help="minPartitionCount of created topics")
+    parser.add_argument("--no-auto-create-topics", action="store_true", help="autoCreateTopics=false")
     parser.add_argument("--session-timeout-ms", type=int, default=10_000)
     parser.add_argument("--shutdown-timeout", type=float, default=20.0)
     parser.add_argument("--ack-timeout", type=float, default=30.0)
@@ -71,6 +72,7 @@ def main(argv: list[str]) -> int:
         producer=kafka.producer,
         admin=kafka.admin,
         min_partition_count=args.partitions,
+        auto_create_topics=not args.no_auto_create_topics,
         shutdown_timeout_s=args.shutdown_timeout,
         ack_timeout_s=args.ack_timeout,
         broker_probe_interval_s=args.probe_interval,
