@@ -262,7 +262,7 @@ def run(settings: Settings, args: argparse.Namespace, argv: list[str]) -> int:
     bench = BenchRun(settings, results_dir / f"run-{stamp}")
     missing = pump_missing()
     if missing is not None:
-        for variant in ("pump", "pump-remote"):
+        for variant in ("pump", "pump-eos", "pump-remote"):
             if variant in settings.variants:
                 settings.variants.remove(variant)
                 bench.results.errors[variant] = f"not run: {missing}"

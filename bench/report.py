@@ -17,6 +17,7 @@ CEILING_VARIANTS = ("kp-consume", "kp-produce", "rd-consume", "rd-produce", "rd-
 LABELS = {
     "naive": "naive (recipe loop)",
     "pump": "pump (in-process)",
+    "pump-eos": "pump, exactly-once",
     "pump-remote": "pump-remote (/route/batch)",
     "java-router": "java-router (Spring Cloud Stream)",
     "kp-consume": "ceiling: kafka-python consume",

@@ -22,7 +22,9 @@ from scripts.stream_apps import FUNCTION, StreamAppsError, jvm_command
 from scripts.stream_apps import build as build_stream_apps
 
 ROOT = Path(__file__).resolve().parent.parent
-ROUTERS = ("naive", "pump", "pump-remote", "java-router")
+ROUTERS = ("naive", "pump", "pump-eos", "pump-remote", "java-router")
+# The pump with router.delivery=exactly-once (one Kafka transaction per batch), beside the default pump.
+EXACTLY_ONCE = "--router.delivery=exactly-once"
 # The Java peer runs with the JVM's own JIT and GC choices (not the demo's start-up-lean options); its clock,
 # like every router's, starts at the first routed record, so JVM start-up is not counted.
 JAVA_ROUTER_OPTIONS = ("-Xmx256m", "-XX:+ExitOnOutOfMemoryError")
@@ -144,7 +146,7 @@ def start_router(
     *,
     properties: Sequence[str] = (),
 ) -> RouterProcess:
-    """Start `variant` (naive, pump, pump-remote or java-router) reading `topics.input` with a new consumer group.
+    """Start `variant` (naive, pump, pump-eos, pump-remote or java-router) on `topics.input`, in a new group.
 
     `properties` (`--key=value`) are added to the pump's command line: settings other than the defaults.
     """
@@ -161,8 +163,9 @@ def start_router(
     if missing is not None:
         raise RouterError(f"The {variant} variant needs python-router: {missing}.")
     script = str(console_script())
-    if variant == "pump":
+    if variant in ("pump", "pump-eos"):
         command = [script, *router_arguments(bootstrap, topics, group, free_port()), *properties]
+        command += [EXACTLY_ONCE] if variant == "pump-eos" else []
         _add(router, command, log_dir / f"{group}.log")
         return router
     if variant == "pump-remote":

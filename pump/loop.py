@@ -19,7 +19,15 @@ from .classifier import Classifier
 from .clients import KafkaClients, Partition, kafka_clients
 from .config import PumpConfig
 from .delivery import BatchDelivery, ErrorHandling
-from .errors import BrokerUnavailable, ClassifierUnavailable, RecordFailed, TopicsMissing, TopicsNotCreated, Unavailable
+from .errors import (
+    BrokerUnavailable,
+    ClassifierUnavailable,
+    RecordFailed,
+    TopicsMissing,
+    TopicsNotCreated,
+    TransactionFailed,
+    Unavailable,
+)
 from .health import PumpHealth
 from .metrics import PumpMetrics
 from .offsets import Offsets
@@ -28,6 +36,7 @@ from .retry import classify_with_retries
 from .signals import StopRequest
 from .startup import Connection, Startup, close
 from .topics import topic_specs
+from .transactions import AtLeastOnce, BatchCommit, ExactlyOnce
 
 log = logging.getLogger("pump")
 
@@ -70,6 +79,11 @@ class Pump:
         self._outage = Outage(config.retry_backoff_s, config.retry_backoff_max_s, clock)
         self._offsets = Offsets(config.input_topic, self._health, self._metrics, clock)
         self._delivery = BatchDelivery(errors, config, self._health, self._metrics)
+        self._batch_commit: BatchCommit = (
+            ExactlyOnce(self._offsets, self._metrics, errors, config.ack_timeout_s, clock)
+            if config.exactly_once
+            else AtLeastOnce(self._offsets)
+        )
         topics = topic_specs(config, errors.dead_letter_topic, errors.dead_letter_replication_factor)
         self._startup = Startup(
             config, topics, errors.dead_letter_topic, clients, self._trouble, self._health, self._outage, self._stop
@@ -109,7 +123,8 @@ class Pump:
         moved = False
         if batch:
             started = self._clock()
-            outcomes = classify_with_retries(self._classifier, batch, self._errors, self._stop.wait, self._clock)
+            classified = classify_with_retries(self._classifier, batch, self._errors, self._stop.wait, self._clock)
+            outcomes = self._batch_commit.begin(connection, batch, classified)
             self._waiting_since = self._clock()
             stop = self._delivery.deliver(connection.producer, connection.limits, batch, outcomes, self._between)
             self._waiting_since = None
@@ -120,7 +135,7 @@ class Pump:
             else:  # what precedes the stop is done; the stopped record is where a restart resumes
                 self._in_hand = batch[stop.index :]
                 self._offsets.acknowledged(batch[: stop.index], resume_at=batch[stop.index])
-            self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))
+            self._batch_commit.commit(connection, self._stop.time_left(self.config.ack_timeout_s))
             self._metrics.batch_duration.observe(self._clock() - started)
             if stop is not None:
                 record = batch[stop.index]
@@ -188,13 +203,15 @@ class Pump:
 
     def _retry_later(self, why: Unavailable, connection: Connection) -> None:
         """Rewind what is not acknowledged, report the outage (once), and back off before the next turn."""
+        self._offsets.rewind(connection.consumer, self._batch_commit.abort(connection, self._in_hand, why))
+        self._in_hand = ()
+        if isinstance(why, TransactionFailed) and why.refused:
+            return  # no outage: the batch again at once, its refused records failed (pump/transactions.py)
         self._metrics.retries.labels("classifier" if isinstance(why, ClassifierUnavailable) else "broker").inc()
         if isinstance(why, BrokerUnavailable):
             self._health.broker_failed(str(why))
         if self._outage.cause is None and self._outage.begin(str(why)):
             log.warning("%s. Retrying, committing nothing new until it succeeds.", why)
-        self._offsets.rewind(connection.consumer, self._in_hand)
-        self._in_hand = ()
         # The loop is alive and retrying: that is progress for liveness (a restart would not bring the
         # broker back); readiness and the kafka component say what is wrong.
         self._health.progress()

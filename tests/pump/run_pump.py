@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from pump import ChainClassifier, Classifier, Pump, PumpConfig, RecordFailed, RemoteClassifier, signals
+from pump import ChainClassifier, Classifier, Fenced, Pump, PumpConfig, RecordFailed, RemoteClassifier, signals
 from pump.config import KAFKA_CLIENTS
 from python_router.kafka_config import client_settings
 from transforms import build_chain, parse_properties
@@ -42,6 +42,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--ack-timeout", type=float, default=30.0)
     parser.add_argument("--retry-backoff-max", type=float, default=2.0, help="seconds (the app's default is 10)")
     parser.add_argument("--instance-index", type=int, default=0)
+    parser.add_argument("--delivery", default="at-least-once", help="router.delivery")
+    parser.add_argument("--transactional-id", help="exactly-once: the producer's transactional.id")
+    parser.add_argument("--group-instance-id", help="static membership: the consumer's group.instance.id")
     parser.add_argument("--probe-interval", type=float, default=10.0, help="broker probe when idle, seconds")
     parser.add_argument("--health-file", type=Path, help="write the health components there every 0.2 s")
     args = parser.parse_args(argv)
@@ -75,6 +78,9 @@ def main(argv: list[str]) -> int:
         broker_probe_interval_s=args.probe_interval,
         retry_backoff_max_s=args.retry_backoff_max,
         instance_index=args.instance_index,
+        delivery=args.delivery,
+        transactional_id=args.transactional_id,
+        group_instance_id=args.group_instance_id,
     )
     pump = Pump(config, classifier, chain.errors)
     signals.install(pump, shutdown_timeout_s=config.shutdown_timeout_s)
@@ -82,7 +88,7 @@ def main(argv: list[str]) -> int:
         threading.Thread(target=write_health, args=(pump, args.health_file), daemon=True).start()
     try:
         return pump.run()
-    except RecordFailed as failed:
+    except (RecordFailed, Fenced) as failed:
         print(failed, file=sys.stderr)
         return 1
     finally:
