@@ -18,8 +18,10 @@ CEILING_VARIANTS = ("kp-consume", "kp-produce", "rd-consume", "rd-produce", "rd-
 LABELS = {
     "naive": "naive (recipe loop)",
     "pump": "pump (in-process)",
+    "pump-eos": "pump, exactly-once",
     "pump-remote": "pump-remote (/route/batch)",
     "pump-librdkafka": "pump librdkafka (in-process)",
+    "pump-eos-librdkafka": "pump librdkafka, exactly-once",
     "pump-remote-librdkafka": "pump-remote librdkafka (/route/batch)",
     "java-router": "java-router (Spring Cloud Stream)",
     "kp-consume": "ceiling: kafka-python consume",

@@ -24,9 +24,20 @@ from scripts.stream_apps import build as build_stream_apps
 
 ROOT = Path(__file__).resolve().parent.parent
 # The pump variants run on each Kafka client: kafka-python (the default) and librdkafka (`-librdkafka`).
-ROUTERS = ("naive", "pump", "pump-remote", "pump-librdkafka", "pump-remote-librdkafka", "java-router")
+ROUTERS = (
+    "naive",
+    "pump",
+    "pump-eos",
+    "pump-remote",
+    "pump-librdkafka",
+    "pump-eos-librdkafka",
+    "pump-remote-librdkafka",
+    "java-router",
+)
 PUMPS = ("pump", "pump-librdkafka")  # in-process classification, one per client
 LIBRDKAFKA = "-librdkafka"
+# The pump with router.delivery=exactly-once (one Kafka transaction per batch), beside the default pump.
+EXACTLY_ONCE = "--router.delivery=exactly-once"
 # The Java peer runs with the JVM's own JIT and GC choices (not the demo's start-up-lean options); its clock,
 # like every router's, starts at the first routed record, so JVM start-up is not counted.
 JAVA_ROUTER_OPTIONS = ("-Xmx256m", "-XX:+ExitOnOutOfMemoryError")
@@ -174,8 +185,9 @@ def start_router(
     if missing is not None:
         raise RouterError(f"The {variant} variant needs python-router: {missing}.")
     script = str(console_script())
-    if variant == "pump":
+    if variant in ("pump", "pump-eos"):
         command = [script, *router_arguments(bootstrap, topics, group, free_port()), *properties]
+        command += [EXACTLY_ONCE] if variant == "pump-eos" else []
         _add(router, command, log_dir / f"{group}.log")
         return router
     if variant == "pump-remote":

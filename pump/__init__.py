@@ -2,11 +2,20 @@
 -> commit, with Kafka Connect's error handling and Spring Cloud Stream's topic provisioning."""
 
 from .classifier import ChainClassifier, Classifier, Outcome
-from .config import CONSUMER_DEFAULTS, KAFKA_CLIENT, PRODUCER_DEFAULTS, PumpConfig, kafka_client
+from .config import (
+    CONSUMER_DEFAULTS,
+    DELIVERY,
+    KAFKA_CLIENT,
+    PRODUCER_DEFAULTS,
+    PumpConfig,
+    delivery_guarantee,
+    kafka_client,
+)
 from .delivery import ErrorHandling
 from .errors import (
     BrokerUnavailable,
     ClassifierUnavailable,
+    Fenced,
     PumpError,
     RecordFailed,
     TopicsMissing,
@@ -18,6 +27,7 @@ from .remote import RemoteClassifier
 
 __all__ = [
     "CONSUMER_DEFAULTS",
+    "DELIVERY",
     "KAFKA_CLIENT",
     "PRODUCER_DEFAULTS",
     "BrokerUnavailable",
@@ -25,6 +35,7 @@ __all__ = [
     "Classifier",
     "ClassifierUnavailable",
     "ErrorHandling",
+    "Fenced",
     "Outcome",
     "Pump",
     "PumpConfig",
@@ -34,5 +45,6 @@ __all__ = [
     "TopicsMissing",
     "TopicsNotCreated",
     "Unavailable",
+    "delivery_guarantee",
     "kafka_client",
 ]

@@ -16,6 +16,12 @@ from transforms.errors import ConfigError
 KAFKA_CLIENT: Final = "router.kafka.client"
 KAFKA_CLIENTS: Final = ("kafka-python", "librdkafka")
 
+# The property that picks the delivery guarantee, and its values (the first is the default): at-least-once
+# commits offsets after the broker acknowledged the outputs; exactly-once puts each batch's outputs, dead
+# letters and offsets in one Kafka transaction (pump/transactions.py).
+DELIVERY: Final = "router.delivery"
+DELIVERIES: Final = ("at-least-once", "exactly-once")
+
 # All three clients: give up bootstrapping after 10 s (not 30), so that the pump reports the broker away,
 # and notices a stop request, sooner; it retries with backoff anyway.
 CLIENT_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType({"bootstrap_timeout_ms": 10_000})
@@ -102,6 +108,19 @@ def kafka_client(value: str | None) -> str:
     return value
 
 
+def delivery_guarantee(value: str | None) -> str:
+    """The guarantee `router.delivery` names (unset or empty: the default). Raises ValueError with what to
+    write instead (the entry point words it as for every property)."""
+    if not value:
+        return DELIVERIES[0]
+    if value not in DELIVERIES:
+        raise ValueError(
+            "use at-least-once (the default) or exactly-once (Kafka transactions, for consumers that read "
+            "committed records only)"
+        )
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class PumpConfig:
     """Everything the pump needs, as plain values.
@@ -125,6 +144,12 @@ class PumpConfig:
     admin: Mapping[str, Any] = field(default_factory=dict)
     # router.kafka.client: the client library (pump/clients), one of KAFKA_CLIENTS.
     kafka_client: str = KAFKA_CLIENTS[0]
+    # router.delivery: one of DELIVERIES; exactly-once needs `transactional_id`.
+    delivery: str = DELIVERIES[0]
+    transactional_id: str | None = None
+    # Static membership: the consumer's group.instance.id unless `consumer` gives one
+    # (python_router/instance_identity.py decides it).
+    group_instance_id: str | None = None
     # SCDF's startOffset: where a group with no committed offset starts.
     start_offset: Literal["earliest", "latest"] = "earliest"
     # Spring Cloud Stream's binder topic provisioning.
@@ -154,6 +179,10 @@ class PumpConfig:
             problems.append(f"input_topic is empty: set {INPUT_DESTINATION}")
         if self.kafka_client not in KAFKA_CLIENTS:
             problems.append(f"kafka_client is {self.kafka_client!r}: use one of {', '.join(KAFKA_CLIENTS)}")
+        if self.delivery not in DELIVERIES:
+            problems.append(f"delivery is {self.delivery!r}: use one of {', '.join(DELIVERIES)}")
+        if self.exactly_once and not self.transactional_id:
+            problems.append("delivery is exactly-once but transactional_id is empty")
         if self.start_offset not in ("earliest", "latest"):
             problems.append(f"start_offset is {self.start_offset!r}: use 'earliest' or 'latest'")
         if self.replication_factor == 0 or self.replication_factor < -1:
@@ -165,6 +194,10 @@ class PumpConfig:
                 problems.append(f"{name} is {getattr(self, name)}: it must be positive")
         if problems:
             raise ConfigError([f"Invalid pump configuration: {problem}." for problem in problems])
+
+    @property
+    def exactly_once(self) -> bool:
+        return self.delivery == "exactly-once"
 
     @property
     def partitions(self) -> int:
@@ -191,31 +224,46 @@ class PumpConfig:
 
     def consumer_configs(self) -> dict[str, Any]:
         """The consumer's settings in the client's terms: defaults, then `client` and `consumer`, then what the
-        pump owns."""
+        pump owns. Static membership's group.instance.id is a default (the user's own wins)."""
         if self.kafka_client == "librdkafka":
+            static_rd = {"group.instance.id": self.group_instance_id} if self.group_instance_id else {}
             return {
                 **LIBRDKAFKA_CONSUMER_DEFAULTS,
+                **static_rd,
                 **self.client,
                 **self.consumer,
                 **LIBRDKAFKA_CONSUMER_REQUIRED,
                 "group.id": self.group_id,
                 "auto.offset.reset": self.start_offset,
             }
+        static = {"group_instance_id": self.group_instance_id} if self.group_instance_id else {}
+        # Exactly-once: the input's aborted records (an upstream transaction's) are never routed.
+        committed = {"isolation_level": "read_committed"} if self.exactly_once else {}
         return {
             **CLIENT_DEFAULTS,
             **RECONNECT_DEFAULTS,
             **CONSUMER_DEFAULTS,
+            **static,
             **self.client,
             **self.consumer,
             **CONSUMER_REQUIRED,
+            **committed,
             "group_id": self.group_id,
             "auto_offset_reset": self.start_offset,
         }
 
     def producer_configs(self) -> dict[str, Any]:
-        if self.kafka_client == "librdkafka":
+        if self.kafka_client == "librdkafka":  # exactly-once is kafka-python's only, in this version
             return {**LIBRDKAFKA_PRODUCER_DEFAULTS, **self.client, **self.producer}
-        return {**CLIENT_DEFAULTS, **RECONNECT_DEFAULTS, **PRODUCER_DEFAULTS, **self.client, **self.producer}
+        transactional = {"transactional_id": self.transactional_id} if self.exactly_once else {}
+        return {
+            **CLIENT_DEFAULTS,
+            **RECONNECT_DEFAULTS,
+            **PRODUCER_DEFAULTS,
+            **self.client,
+            **self.producer,
+            **transactional,
+        }
 
     def admin_configs(self) -> dict[str, Any]:
         if self.kafka_client == "librdkafka":

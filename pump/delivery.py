@@ -312,17 +312,19 @@ class BatchDelivery:
         self._health.failed += 1
 
     def _refusal(self, why: RecordRefused, output_topic: str | None) -> Failure:
-        """The Failure of a record the broker refused: its output (to `output_topic`) or its dead letter."""
-        what, topic = (
-            ("output record", output_topic) if output_topic else ("dead letter", self._errors.dead_letter_topic)
-        )
-        return Failure(
-            stage="KAFKA_PRODUCE",
-            alias="",
-            class_name=why.producer_class,
-            exception_class=why.error_class,
-            message=f"Kafka refused the {what} for topic {topic}: {why}",
-        )
+        return refusal_failure(why, output_topic, self._errors.dead_letter_topic)
+
+
+def refusal_failure(why: RecordRefused, output_topic: str | None, dead_letter_topic: str | None) -> Failure:
+    """The Failure of a record the broker refused: its output (to `output_topic`) or its dead letter."""
+    what, topic = ("output record", output_topic) if output_topic else ("dead letter", dead_letter_topic)
+    return Failure(
+        stage="KAFKA_PRODUCE",
+        alias="",
+        class_name=why.producer_class,
+        exception_class=why.error_class,
+        message=f"Kafka refused the {what} for topic {topic}: {why}",
+    )
 
 
 def _too_large(send: _Send, limits: Mapping[str, int], header_bytes: int) -> RecordRefused | None:

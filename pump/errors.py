@@ -7,10 +7,12 @@ PumpError
 ├── KafkaClientMissing     router.kafka.client names a client that is not installed
 ├── RecordRefused          the client or broker refused one record for what it is; never escapes run()
 ├── GroupMovedOn           a commit met a rebalance; never escapes run()
+├── Fenced                 a newer instance with this one's identity took its place: this one stops (exit 1)
 ├── RewindFailed           the client would not seek back a partition it holds: stop rather than skip (exit 1)
 └── Unavailable            something the loop needs is away; retried with backoff, never escapes run()
     ├── BrokerUnavailable      Kafka did not acknowledge, commit or answer in time
     │   └── Undelivered            the producer gave up on some records (not refused): send them again
+    ├── TransactionFailed      exactly-once: the batch's transaction cannot commit; aborted, the batch again
     └── ClassifierUnavailable  the sidecar's /route/batch did not answer (remote mode)
 """
 
@@ -93,6 +95,19 @@ class GroupMovedOn(PumpError):
     processes the records again."""
 
 
+class Fenced(PumpError):
+    """A newer instance with this instance's identity (its group.instance.id or transactional.id) took its
+    place: this one stops, writing nothing more. The message says which identity and what to check."""
+
+
+# What a Fenced message advises: one identity per live instance.
+FENCED_ADVICE = (
+    "a newer instance with the same identity is running, so this one stops. If this instance was not "
+    "restarted, two live instances share one identity: give each its own spring.cloud.stream.instanceIndex "
+    "(or group.instance.id)"
+)
+
+
 class RewindFailed(PumpError):
     """The client would not seek a partition it still holds back to the records in hand: going on would skip
     them, and a later commit would pass them, so the pump stops (a restart resumes at the committed offset)."""
@@ -118,3 +133,13 @@ class Undelivered(BrokerUnavailable):
 
 class ClassifierUnavailable(Unavailable):
     """The remote classifier (the sidecar's POST /route/batch) cannot be reached or is not ready."""
+
+
+class TransactionFailed(Unavailable):
+    """Exactly-once: the batch's transaction cannot commit (the producer gave up on some of its records, or
+    the broker refused some for what they are: that fails the whole transaction). It is aborted and the batch
+    done again; `refused` (tag, why) are failed then (stage KAFKA_PRODUCE), without waiting."""
+
+    def __init__(self, message: str, refused: list[tuple[int, RecordRefused]]) -> None:
+        super().__init__(message)
+        self.refused = refused

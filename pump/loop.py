@@ -7,6 +7,7 @@ joining), signals.py (the stop request and its budget), pump/clients (the Kafka 
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 
@@ -15,7 +16,7 @@ from prometheus_client import CollectorRegistry
 from spring_properties.binder_names import AUTO_CREATE_TOPICS
 from transforms.record import Record
 
-from .classifier import Classifier
+from .classifier import Classifier, Outcome
 from .clients import Batch, KafkaClients, Partition, kafka_clients
 from .config import PumpConfig
 from .delivery import BatchDelivery, Between, ErrorHandling, InFlight
@@ -26,6 +27,7 @@ from .errors import (
     RecordFailed,
     TopicsMissing,
     TopicsNotCreated,
+    TransactionFailed,
     Unavailable,
 )
 from .health import PumpHealth
@@ -36,6 +38,7 @@ from .retry import classify_with_retries
 from .signals import StopRequest
 from .startup import Connection, Startup, close
 from .topics import topic_specs
+from .transactions import AtLeastOnce, BatchCommit, ExactlyOnce
 
 log = logging.getLogger("pump")
 
@@ -82,6 +85,11 @@ class Pump:
         self._outage = Outage(config.retry_backoff_s, config.retry_backoff_max_s, clock)
         self._offsets = Offsets(config.input_topic, self._health, self._metrics, clock, self._settle_before_revocation)
         self._delivery = BatchDelivery(errors, config, self._health, self._metrics)
+        self._batch_commit: BatchCommit = (
+            ExactlyOnce(self._offsets, self._metrics, errors, config.ack_timeout_s, clock)
+            if config.exactly_once
+            else AtLeastOnce(self._offsets)
+        )
         topics = topic_specs(config, errors.dead_letter_topic, errors.dead_letter_replication_factor)
         self._startup = Startup(
             config, topics, errors.dead_letter_topic, clients, self._trouble, self._health, self._outage, self._stop
@@ -93,7 +101,9 @@ class Pump:
         self._next_housekeeping = 0.0
         self._waiting_since: float | None = None  # when the batch in flight began to wait on the broker
         self._next_recreate = 0.0
-        self._backlog_records = max(1, int(config.max_poll_records * _BACKLOG_SHARE))
+        # Exactly-once has one transaction open at a time: each batch is settled before the next is sent.
+        overlap = not config.exactly_once
+        self._backlog_records = max(1, int(config.max_poll_records * _BACKLOG_SHARE)) if overlap else sys.maxsize
 
     def run(self) -> int:
         """Pump until request_stop(); returns 0 after a clean shutdown. Raises RecordFailed when a record
@@ -124,15 +134,18 @@ class Pump:
         commit that one, and send this one (and, when the input has no backlog, acknowledge it at once). True
         when it proved the broker works: records moved, a commit or a probe answered."""
         idle = True
+        outcomes: Sequence[Outcome] | None = None
         try:
             batch = self._poll(connection)
             idle = not batch.records
             started = self._clock()
-            outcomes = classify_with_retries(self._classifier, batch.records, self._errors, self._stop.wait,
-                                             self._clock) if batch.records else None  # fmt: skip
+            if batch.records:
+                outcomes = classify_with_retries(self._classifier, batch.records, self._errors, self._stop.wait,
+                                                 self._clock)  # fmt: skip
         finally:
             moved = self._settle(connection, commit_alone=idle)
         if outcomes is not None:
+            outcomes = self._batch_commit.begin(connection, batch.records, outcomes)
             self._waiting_since = self._clock()
             try:
                 self._in_flight = self._delivery.send(
@@ -158,7 +171,7 @@ class Pump:
         if self._in_flight is None and not (commit_alone and self._offsets.pending):
             return False
         stop = self._acknowledge(self._between) if self._in_flight is not None else None
-        self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))
+        self._batch_commit.commit(connection, self._stop.time_left(self.config.ack_timeout_s))
         if stop is not None:
             raise stop
         return True
@@ -261,14 +274,17 @@ class Pump:
 
     def _retry_later(self, why: Unavailable, connection: Connection) -> None:
         """Rewind what is not acknowledged, report the outage (once), and back off before the next turn."""
+        in_flight = self._in_flight.records if self._in_flight is not None else ()
+        rewind = self._batch_commit.abort(connection, [*in_flight, *self._in_hand], why)
+        self._offsets.rewind(connection.consumer, rewind)
+        self._in_flight, self._in_hand = None, ()
+        if isinstance(why, TransactionFailed) and why.refused:
+            return  # no outage: the batch again at once, its refused records failed (pump/transactions.py)
         self._metrics.retries.labels("classifier" if isinstance(why, ClassifierUnavailable) else "broker").inc()
         if isinstance(why, BrokerUnavailable):
             self._health.broker_failed(str(why))
         if self._outage.cause is None and self._outage.begin(str(why)):
             log.warning("%s. Retrying, committing nothing new until it succeeds.", why)
-        in_flight = self._in_flight.records if self._in_flight is not None else ()
-        self._offsets.rewind(connection.consumer, [*in_flight, *self._in_hand])
-        self._in_flight, self._in_hand = None, ()
         # The loop is alive and retrying: that is progress for liveness (a restart would not bring the
         # broker back); readiness and the kafka component say what is wrong.
         self._health.progress()

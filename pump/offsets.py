@@ -124,6 +124,11 @@ class Offsets:
         self._metrics.commit_duration.observe(self._clock() - started)
         self._health.broker_answered()
 
+    def to_commit(self) -> Positions:
+        """What is acknowledged and not committed yet (exactly-once commits it in the batch's transaction,
+        then forgets it)."""
+        return dict(self._uncommitted)
+
     def forget_pending(self) -> None:
         """Give up on committing what is pending (shutting down after a failed commit): processed again."""
         self._uncommitted.clear()

@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .broker_trouble import REFUSED_RETRY_S
-from .clients import ConnectionTrouble, Consumer, KafkaClients, Producer, RebalanceListener, TopicSpec
+from .clients import (
+    ConnectionTrouble,
+    Consumer,
+    KafkaClients,
+    Producer,
+    RebalanceListener,
+    TopicSpec,
+    TransactionalProducer,
+)
 from .config import CONSUMER_REQUIRED, PumpConfig
 from .errors import BrokerUnavailable
 from .health import PumpHealth
@@ -23,12 +31,14 @@ _PRODUCER_CLOSE_S = 0.3  # the least left to close the producer when the budget 
 
 @dataclass(slots=True)
 class Connection:
-    """The pump's consumer and producer, once connected."""
+    """The pump's consumer and producer, once connected; with router.delivery=exactly-once the producer is
+    also `transactional`."""
 
     consumer: Consumer
     producer: Producer
     # The largest record each topic takes: its max.message.bytes, and no more than the producer's request.
     limits: dict[str, int] = field(default_factory=dict)
+    transactional: TransactionalProducer | None = None  # the producer, with router.delivery=exactly-once
 
 
 class Startup:
@@ -60,11 +70,15 @@ class Startup:
         config = self._config
         while not self._stop.requested:
             producer: Producer | None = None
+            transactional: TransactionalProducer | None = None
             consumer: Consumer | None = None
             try:
                 topic_limits = self.provision_topics()
                 producer_configs = self._producer_configs(topic_limits[config.input_topic])
-                producer = self._clients.producer(producer_configs)
+                if config.exactly_once:
+                    producer = transactional = self._clients.transactional_producer(producer_configs)
+                else:
+                    producer = self._clients.producer(producer_configs)
                 consumer = self._clients.consumer(self._consumer_configs())
                 consumer.subscribe([config.input_topic], listener)
                 self._health.broker_answered()
@@ -73,7 +87,8 @@ class Startup:
                     "Pumping %s -> %s as group %s", config.input_topic, ", ".join(config.output_topics), config.group_id
                 )
                 request = int(producer_configs[config.max_request_size_key])
-                return Connection(consumer, producer, {t: min(size, request) for t, size in topic_limits.items()})
+                limits = {t: min(size, request) for t, size in topic_limits.items()}
+                return Connection(consumer, producer, limits, transactional)
             except BrokerUnavailable as why:
                 close(consumer, producer, self._stop, config)
                 self._health.broker_failed(str(why))

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import re
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -20,11 +21,14 @@ from prometheus_client import CollectorRegistry
 
 from pump import ChainClassifier, ClassifierUnavailable, Pump, PumpConfig, RemoteClassifier, signals
 from pump.classifier import SwappableClassifier
+from pump.config import DELIVERY, KAFKA_CLIENT, KAFKA_CLIENTS
+from pump.transactions import exactly_once_conflicts
 from python_router.chain_watch import ChainFileWatcher
+from python_router.instance_identity import group_instance_id, instance_identity, transactional_id
 from python_router.live import LiveConfig
 from python_router.settings import CHAIN_LOCATION, DEFAULT_CHAIN, Settings
 from sidecar import AppInfo, SidecarServer, create_app, set_chain
-from spring_properties import Problems, mask_url_passwords, read_properties_file, relaxed
+from spring_properties import Problems, SettingsError, mask_url_passwords, read_properties_file, relaxed
 from spring_properties.binder_names import AUTO_ADD_PARTITIONS
 from transforms import Chain, ConfigError, build_chain
 
@@ -43,6 +47,7 @@ class RouterApp:
     chain_properties: Mapping[str, str]  # the chain file with the properties laid over it, as built
     argv: tuple[str, ...] = ()
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    identity_notes: tuple[str, ...] = ()  # startup log lines: static membership, the transactional.id
 
     @classmethod
     def configure(cls, argv: Sequence[str], environ: Mapping[str, str]) -> RouterApp:
@@ -53,13 +58,14 @@ class RouterApp:
         properties: dict[str, str] = {}
         chain: Chain | None = None
         pump_config: PumpConfig | None = None
+        notes: tuple[str, ...] = ()
         with problems.collect():
             properties, chain = load_chain(settings)
         with problems.collect():
-            pump_config = _pump_config(settings)
+            pump_config, notes = _pump_config(settings, environ)
         problems.raise_if_any(settings.secrets)
         assert chain is not None and pump_config is not None  # no problem, so both were built
-        return cls(settings, chain, pump_config, MappingProxyType(properties), tuple(argv), environ)
+        return cls(settings, chain, pump_config, MappingProxyType(properties), tuple(argv), environ, notes)
 
     def summary(self) -> dict[str, object]:
         """What would run, for `python-router validate` and POST /actuator/validate; nothing secret in it."""
@@ -137,6 +143,9 @@ class RouterApp:
                 "kafka-topics.sh --alter",
                 AUTO_ADD_PARTITIONS,
             )
+        if s.mode != "sidecar":
+            for note in self.identity_notes:
+                log.info("%s", note)
         for ignored in s.binder.kafka.ignored:
             log.info("Kafka client setting %s ignored: %s", ignored.key, ignored.reason)
         stages = ", ".join(f"{d['alias']} ({d['type']})" for d in self.chain.describe())
@@ -199,14 +208,34 @@ def _with_origin(line: str, origins: Mapping[str, str]) -> str:
     return f"{line} (origin: {origin})" if origin else line
 
 
-def _pump_config(settings: Settings) -> PumpConfig:
-    """The pump's settings, typed: the binder's bindings, group, clients and topic provisioning."""
+def _pump_config(settings: Settings, environ: Mapping[str, str]) -> tuple[PumpConfig, tuple[str, ...]]:
+    """The pump's settings, typed: the binder's bindings, group, clients, topic provisioning and delivery
+    guarantee, with the instance's identity (python_router/instance_identity.py); and the startup log lines
+    that say what that identity gives."""
     binder = settings.binder
-    return PumpConfig(
+    identity = instance_identity(settings, environ)
+    instance_id, membership = group_instance_id(settings, identity)
+    notes = [membership]
+    tid = None
+    if settings.delivery == "exactly-once":
+        if settings.kafka_client != KAFKA_CLIENTS[0]:
+            raise SettingsError(
+                f"{DELIVERY}=exactly-once needs {KAFKA_CLIENT}={KAFKA_CLIENTS[0]} in this version: set "
+                f"{KAFKA_CLIENT}={KAFKA_CLIENTS[0]}, or {DELIVERY}=at-least-once"
+            )
+        conflicts = exactly_once_conflicts(binder.kafka.producer, binder.kafka.consumer)
+        if conflicts:
+            raise SettingsError(conflicts)
+        tid, note = transactional_id(settings, identity, fresh=lambda: uuid.uuid4().hex[:12])
+        notes.append(note)
+    config = PumpConfig(
         group_id=settings.group,
         input_topic=binder.bindings["input"],
         output_topics=tuple(dict.fromkeys(v for k, v in binder.bindings.items() if k != "input")),
         kafka_client=settings.kafka_client,
+        delivery=settings.delivery,
+        transactional_id=tid,
+        group_instance_id=instance_id,
         consumer=binder.kafka.consumer,
         producer=binder.kafka.producer,
         admin=binder.kafka.admin,
@@ -218,3 +247,4 @@ def _pump_config(settings: Settings) -> PumpConfig:
         app_name=settings.app_name,
         instance_index=settings.instance_index,
     )
+    return config, tuple(notes)

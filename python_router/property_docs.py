@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from pump.config import KAFKA_CLIENT, KAFKA_CLIENTS
+from pump.config import DELIVERIES, DELIVERY, KAFKA_CLIENT, KAFKA_CLIENTS
 from pump.remote import ROUTER_URL
 from python_router import settings
 from sidecar import settings as server
@@ -101,10 +101,28 @@ GROUPS: Final = (
         PropertyDoc(
             KAFKA_CLIENT,
             STRING,
-            "The pump's Kafka client library; kafka-python is the only one this version has (librdkafka is "
-            "refused at startup as not available yet).",
+            "The pump's Kafka client library: kafka-python (the default) or librdkafka through confluent-kafka "
+            "(pip install 'python-router[librdkafka]'), for throughput.",
             KAFKA_CLIENTS[0],
             (("kafka-python", "kafka-python, the default."), ("librdkafka", "librdkafka through confluent-kafka.")),
+        ),
+        PropertyDoc(
+            DELIVERY,
+            STRING,
+            "The delivery guarantee: at-least-once, or exactly-once (Kafka transactions: each batch's outputs, "
+            "dead letters and offsets in one transaction; kafka-python only in this version).",
+            DELIVERIES[0],
+            (
+                ("at-least-once", "Commit offsets after the broker acknowledged every output, the default."),
+                ("exactly-once", "Outputs, dead letters and offsets in one Kafka transaction per batch."),
+            ),
+        ),
+        PropertyDoc(
+            settings.STATIC_MEMBERSHIP,
+            BOOLEAN,
+            "Join the consumer group as a static member (group.instance.id) when the instance has a stable, "
+            "unique identity (an instance index, or the pod's name in Kubernetes), so a restart rejoins in seconds.",
+            True,
         ),
         PropertyDoc(
             settings.SHUTDOWN_TIMEOUT,

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Final, Literal, cast
 
 from pump.clients import require
-from pump.config import KAFKA_CLIENT, KAFKA_CLIENTS, kafka_client
+from pump.config import DELIVERIES, DELIVERY, KAFKA_CLIENT, KAFKA_CLIENTS, delivery_guarantee, kafka_client
 from pump.errors import KafkaClientMissing
 from pump.remote import ROUTER_URL
 from python_router.binder import Binder
@@ -48,6 +48,8 @@ MODE: Final = "router.mode"
 CHAIN_LOCATION: Final = "router.chain.location"
 CHAIN_WATCH: Final = "router.chain.watch"
 SHUTDOWN_TIMEOUT: Final = "router.shutdown.timeout"
+# Static membership by default when the instance has a stable, unique identity; false turns it off.
+STATIC_MEMBERSHIP: Final = "router.kafka.static-membership"
 
 DEFAULT_CHAIN: Final = "connect-config/router.properties"
 # Platforms' instance-index variables, after the property, as Spring Cloud Stream reads them.
@@ -71,6 +73,8 @@ class Settings:
     mode: Mode
     router_url: str | None
     kafka_client: str
+    delivery: str  # router.delivery
+    static_membership: bool  # router.kafka.static-membership (python_router/instance_identity.py)
     chain_location: str
     chain_watch: bool
     shutdown_timeout_s: float
@@ -136,6 +140,8 @@ class Settings:
             mode=mode,
             router_url=router_url,
             kafka_client=client,
+            delivery=read.value(DELIVERY, delivery_guarantee, DELIVERIES[0]),
+            static_membership=read.boolean(STATIC_MEMBERSHIP, True),
             chain_location=read.text(CHAIN_LOCATION) or DEFAULT_CHAIN,
             chain_watch=read.boolean(CHAIN_WATCH, False),
             shutdown_timeout_s=read.value(SHUTDOWN_TIMEOUT, _shutdown_timeout, 20.0),

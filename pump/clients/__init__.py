@@ -154,6 +154,27 @@ class Producer(Protocol):
         ...
 
 
+class TransactionalProducer(Producer, Protocol):
+    """A producer with a transactional.id (router.delivery=exactly-once): records sent between begin() and
+    commit() become visible to read_committed consumers together with the consumed offsets, or not at all.
+    Building it (KafkaClients.transactional_producer) fences any older producer with the same
+    transactional.id and aborts its open transaction. Raises pump.errors.Fenced once a newer one took over."""
+
+    def begin(self) -> None:
+        """Open the next transaction (local: no round trip)."""
+        ...
+
+    def commit(self, positions: Positions, consumer: Consumer, timeout_s: float) -> None:
+        """Add `positions` as `consumer`'s group offsets to the transaction (with its group metadata, so
+        that the broker refuses a member the group has moved on from), then commit it. Raises Fenced,
+        GroupMovedOn, or BrokerUnavailable; after any of them the transaction must be aborted."""
+        ...
+
+    def abort(self, timeout_s: float) -> None:
+        """Abort the open transaction: nothing of it becomes visible. Raises Fenced or BrokerUnavailable."""
+        ...
+
+
 class Admin(Protocol):
     """Topic provisioning."""
 
@@ -212,6 +233,10 @@ class KafkaClients(Protocol):
 
     def admin(self, configs: Mapping[str, Any]) -> Admin: ...
 
+    def transactional_producer(self, configs: Mapping[str, Any]) -> TransactionalProducer:
+        """A producer for exactly-once delivery; `configs` hold its `transactional_id`."""
+        ...
+
     def trouble(self, brokers: str, configs: Mapping[str, Any]) -> ConnectionTrouble:
         """The watcher of connection failures for clients built with `configs` (in the client's terms)."""
         ...
@@ -250,6 +275,7 @@ __all__ = [
     "Producer",
     "RebalanceListener",
     "TopicSpec",
+    "TransactionalProducer",
     "kafka_clients",
     "require",
 ]

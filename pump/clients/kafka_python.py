@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource
@@ -16,15 +16,19 @@ from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
 from kafka.errors import (
     CommitFailedError,
     CorruptRecordError,
+    FencedInstanceIdError,
     IllegalGenerationError,
     IllegalStateError,
+    InvalidProducerEpochError,
     InvalidRecordError,
     InvalidTopicError,
     KafkaConnectionError,
     KafkaError,
     KafkaTimeoutError,
     MessageSizeTooLargeError,
+    ProducerFencedError,
     RebalanceInProgressError,
+    UnknownError,
     UnknownMemberIdError,
 )
 from kafka.partitioner.default import murmur2
@@ -35,8 +39,16 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from transforms.record import make_record
 
 from ..broker_trouble import BrokerTrouble
-from ..errors import BrokerUnavailable, GroupMovedOn, RecordRefused, Undelivered
-from . import Batch, Partition, Positions, RebalanceListener, TopicSpec
+from ..errors import (
+    FENCED_ADVICE,
+    BrokerUnavailable,
+    Fenced,
+    GroupMovedOn,
+    RecordRefused,
+    TransactionFailed,
+    Undelivered,
+)
+from . import Batch, Consumer, Partition, Positions, RebalanceListener, TopicSpec
 
 log = logging.getLogger("pump")
 
@@ -44,6 +56,8 @@ log = logging.getLogger("pump")
 _RECORD_REFUSALS = (MessageSizeTooLargeError, InvalidRecordError, InvalidTopicError, CorruptRecordError)
 # The group moved on (a rebalance): the partitions' new owner processes the records again.
 _GROUP_MOVED_ON = (CommitFailedError, RebalanceInProgressError, IllegalGenerationError, UnknownMemberIdError)
+# A newer instance with this one's identity took its place (KIP-345, KIP-98): fatal, this one stops.
+_FENCED = (FencedInstanceIdError, ProducerFencedError, InvalidProducerEpochError)
 _TOPIC_ALREADY_EXISTS = 36  # Kafka's error code: another replica created it first, which is fine
 _PRODUCER_CLASS = "kafka.KafkaProducer"
 _MAX_MESSAGE_BYTES = "max.message.bytes"
@@ -104,6 +118,27 @@ def _key_hash(key: bytes) -> int:
 
 
 @contextmanager
+def _fenced(configs: Mapping[str, Any]) -> Iterator[None]:
+    """kafka-python's "a newer member took this identity" errors, as the seam's Fenced; also when it wraps one
+    ("Cannot perform send because at least one previous transactional ... request has failed")."""
+    try:
+        yield
+    except KafkaError as why:
+        cause = next((e for e in (why, *why.args) if isinstance(e, _FENCED)), None)
+        if cause is None:
+            raise
+        _raise_fenced(cause, configs)
+
+
+def _raise_fenced(cause: Exception, configs: Mapping[str, Any]) -> NoReturn:
+    if isinstance(cause, FencedInstanceIdError):
+        identity = f"group.instance.id {configs.get('group_instance_id')} of group {configs.get('group_id')}"
+        raise Fenced(f"Fenced: {identity} now belongs to another consumer ({cause}): {FENCED_ADVICE}.") from cause
+    identity = f"transactional.id {configs.get('transactional_id')}"
+    raise Fenced(f"Fenced: {identity} now belongs to another producer ({cause}): {FENCED_ADVICE}.") from cause
+
+
+@contextmanager
 def _broker_away() -> Iterator[None]:
     """kafka-python's "cannot reach the broker" errors, as the seam's BrokerUnavailable."""
     try:
@@ -117,7 +152,7 @@ class KafkaPython:
 
     def consumer(self, configs: Mapping[str, Any]) -> KafkaPythonConsumer:
         with _broker_away():
-            return KafkaPythonConsumer(KafkaConsumer(**configs))
+            return KafkaPythonConsumer(KafkaConsumer(**configs), configs)
 
     def producer(self, configs: Mapping[str, Any]) -> KafkaPythonProducer:
         settings = {"partitioner": Partitioner(), **configs, "value_serializer": NullableValue()}
@@ -126,11 +161,14 @@ class KafkaPython:
             with _broker_away():
                 return KafkaProducer(**settings)
 
-        return KafkaPythonProducer(build(), rebuild=build)
+        return KafkaPythonProducer(build(), rebuild=build, configs=configs)
 
     def admin(self, configs: Mapping[str, Any]) -> KafkaPythonAdmin:
         with _broker_away():
             return KafkaPythonAdmin(KafkaAdminClient(**configs))
+
+    def transactional_producer(self, configs: Mapping[str, Any]) -> KafkaPythonTransactionalProducer:
+        return KafkaPythonTransactionalProducer(_transactional_producer(configs), configs)
 
     def trouble(self, brokers: str, configs: Mapping[str, Any]) -> BrokerTrouble:
         return BrokerTrouble(brokers, configs)
@@ -139,15 +177,18 @@ class KafkaPython:
 class KafkaPythonConsumer:
     """kafka-python's KafkaConsumer as the seam's Consumer."""
 
-    def __init__(self, consumer: KafkaConsumer) -> None:
+    def __init__(self, consumer: KafkaConsumer, configs: Mapping[str, Any]) -> None:
         self._consumer = consumer
+        self._configs = configs
 
     def subscribe(self, topics: Sequence[str], listener: RebalanceListener) -> None:
         self._consumer.subscribe(list(topics), listener=_Rebalance(listener, self._consumer))
 
     def poll(self, timeout_s: float) -> Batch:
         batch = Batch()
-        for tp, records in self._consumer.poll(timeout_ms=int(timeout_s * 1000)).items():
+        with _fenced(self._configs):
+            polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000))
+        for tp, records in polled.items():
             topic, partition = tp.topic, tp.partition
             batch.next[Partition(topic, partition)] = records[-1].offset + 1
             # Inline, once per record: kafka-python's timestamp is -1 when the record has none.
@@ -168,7 +209,8 @@ class KafkaPythonConsumer:
     def commit(self, positions: Positions, timeout_s: float) -> None:
         offsets = {TopicPartition(*p): OffsetAndMetadata(offset, "", -1) for p, offset in positions.items()}
         try:
-            self._consumer.commit(offsets=offsets, timeout_ms=int(timeout_s * 1000))
+            with _fenced(self._configs):
+                self._consumer.commit(offsets=offsets, timeout_ms=int(timeout_s * 1000))
         except _GROUP_MOVED_ON as why:
             raise GroupMovedOn(f"{type(why).__name__}: {why}") from why
         except KafkaError as why:
@@ -227,8 +269,14 @@ class KafkaPythonProducer:
     again; a record that was in flight at two such failures in a row is reported refused.
     """
 
-    def __init__(self, producer: KafkaProducer, rebuild: Callable[[], KafkaProducer] | None = None) -> None:
+    def __init__(
+        self,
+        producer: KafkaProducer,
+        rebuild: Callable[[], KafkaProducer] | None = None,
+        configs: Mapping[str, Any] | None = None,
+    ) -> None:
         self._rebuild = rebuild
+        self._configs = configs or {}
         self._producer = producer
         self._sent: list[tuple[int, str, Any]] = []  # (tag, topic, its future or the error that refused it)
         # Each record taken, until it is reported: its size is computed only if the producer turns fatal.
@@ -245,9 +293,14 @@ class KafkaPythonProducer:
         timestamp_ms: int | None,
     ) -> None:
         try:
-            future = self._producer.send(
-                topic, value=TOMBSTONE if value is None else value, key=key, headers=headers, timestamp_ms=timestamp_ms
-            )
+            with _fenced(self._configs):
+                future = self._producer.send(
+                    topic,
+                    value=TOMBSTONE if value is None else value,
+                    key=key,
+                    headers=headers,
+                    timestamp_ms=timestamp_ms,
+                )
         except KafkaTimeoutError as why:
             raise BrokerUnavailable(
                 f"Kafka gave no metadata for topic {topic} in time ({why}): the broker is unreachable, or the "
@@ -255,6 +308,9 @@ class KafkaPythonProducer:
             ) from why
         except (*_RECORD_REFUSALS, ValueError, TypeError) as why:
             future = why
+        except KafkaError as why:  # a transaction in error (pump/transactions.py aborts it)
+            self._not_taken(topic, why)
+            return
         self._sent.append((tag, topic, future))
         if not isinstance(future, Exception):  # kafka-python took it: its headers are (str, bytes) pairs
             self._records[(tag, topic)] = (key, value, headers)
@@ -265,7 +321,7 @@ class KafkaPythonProducer:
             try:
                 self._producer.flush(timeout=max(min(_FLUSH_SLICE_S, deadline - time.monotonic()), 0.0))
                 break
-            except KafkaTimeoutError as why:
+            except (KafkaTimeoutError, UnknownError) as why:  # UnknownError: kafka-python's "Future not done"
                 if time.monotonic() >= deadline:
                     raise BrokerUnavailable(
                         f"Kafka did not acknowledge the batch within {timeout_s:g}s ({why})"
@@ -328,8 +384,105 @@ class KafkaPythonProducer:
             raise Undelivered(f"The Kafka producer was replaced; {len(again)} record(s) to send again", again, refused)
         return refused
 
+    def _not_taken(self, topic: str, why: KafkaError) -> None:
+        """send() failed for a reason of the producer's, not the record's: a bug here (flush() replaces a
+        producer in a fatal state before the next send); the transactional producer's own case."""
+        raise why
+
     def close(self, timeout_s: float) -> None:
         _close_now(self._producer, timeout_s)
+
+
+def _transactional_producer(configs: Mapping[str, Any]) -> KafkaProducer:
+    """A KafkaProducer with `configs`' transactional_id, its transactions initialised: this fences the older
+    producer with the same id, and aborts its open transaction."""
+    settings = {"partitioner": Partitioner(), **configs, "value_serializer": NullableValue()}
+    with _broker_away():
+        producer = KafkaProducer(**settings)
+    try:
+        with _fenced(configs), _broker_away():
+            producer.init_transactions()
+    except BaseException:
+        _close_now(producer, 0.0)
+        raise
+    return producer
+
+
+class KafkaPythonTransactionalProducer(KafkaPythonProducer):
+    """The seam's TransactionalProducer on kafka-python. Its transaction calls wait without a timeout of their
+    own (kafka-python 3.0 has none): they return when the broker answers; the shutdown watchdog bounds them.
+
+    Unlike the Producer, it never replaces its KafkaProducer behind the caller's back, nor reports records to
+    send again: in a transaction, a record the broker refused or the client gave up on fails the whole
+    transaction (TransactionFailed). abort() then starts afresh with a new KafkaProducer when this one cannot
+    go on (kafka-python 3.0, after a refused record: out-of-sequence sends, then a stuck state machine).
+    """
+
+    def __init__(self, producer: KafkaProducer, configs: Mapping[str, Any]) -> None:
+        super().__init__(producer, rebuild=None, configs=configs)
+        self._broken = False  # a record failed in this transaction: abort() starts afresh
+
+    def begin(self) -> None:
+        with _fenced(self._configs):
+            self._producer.begin_transaction()
+
+    def _not_taken(self, topic: str, why: KafkaError) -> None:
+        # Once a record failed, every later send of the transaction fails: flush() says which failed first.
+        self._broken = True
+
+    def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
+        sent = list(self._sent)
+        before_sending = {tag for tag, _, future in sent if isinstance(future, Exception)}
+        try:
+            refused = super().flush(timeout_s)
+        except Undelivered as lost:
+            self._broken = True
+            fenced = next((f.exception for _, _, f in sent if _failed_with(f, _FENCED)), None)
+            if fenced is not None:
+                _raise_fenced(fenced, self._configs)
+            by_broker = [(tag, why) for tag, why in lost.refused if tag not in before_sending]
+            raise TransactionFailed(f"{lost}: the transaction is aborted and the batch done again", by_broker) from lost
+        by_broker = [(tag, why) for tag, why in refused if tag not in before_sending]
+        if by_broker:
+            self._broken = True
+            raise TransactionFailed(
+                f"Kafka refused {len(by_broker)} record(s) of the transaction ({by_broker[0][1]}): the transaction "
+                "is aborted and the batch done again, those records failed",
+                by_broker,
+            )
+        if self._broken:
+            raise TransactionFailed("A record of the transaction failed: it is aborted and the batch done again", [])
+        return refused
+
+    def commit(self, positions: Positions, consumer: Consumer, timeout_s: float) -> None:
+        if not isinstance(consumer, KafkaPythonConsumer):
+            raise TypeError(f"a kafka-python transaction needs a kafka-python consumer, not {type(consumer)}")
+        offsets = {TopicPartition(*p): OffsetAndMetadata(offset, "", -1) for p, offset in positions.items()}
+        try:
+            with _fenced({**consumer._configs, **self._configs}):
+                if offsets:
+                    self._producer.send_offsets_to_transaction(offsets, consumer._consumer.group_metadata())
+                self._producer.commit_transaction()
+        except _GROUP_MOVED_ON as why:
+            raise GroupMovedOn(f"{type(why).__name__}: {why}") from why
+        except KafkaError as why:
+            self._broken = True
+            raise BrokerUnavailable(f"Kafka did not commit the transaction: {type(why).__name__}: {why}") from why
+
+    def abort(self, timeout_s: float) -> None:
+        if not self._broken:
+            try:
+                with _fenced(self._configs):
+                    self._producer.abort_transaction()
+                return
+            except KafkaTimeoutError as why:
+                raise BrokerUnavailable(f"Kafka did not abort the transaction: {why}") from why
+            except KafkaError as why:
+                log.warning("Could not abort the transaction (%s): starting a new producer with the same id.", why)
+        # A new KafkaProducer with the same transactional.id: its start aborts the open transaction.
+        _close_now(self._producer, 0.0)
+        self._sent, self._records, self._broken = [], {}, False
+        self._producer = _transactional_producer(self._configs)
 
 
 class KafkaPythonAdmin:
@@ -374,6 +527,15 @@ class KafkaPythonAdmin:
 
     def close(self) -> None:
         self._admin.close()
+
+
+def _failed_with(future: Any, errors: tuple[type[Exception], ...]) -> bool:
+    return (
+        not isinstance(future, Exception)
+        and future.is_done
+        and future.failed()
+        and isinstance(future.exception, errors)
+    )
 
 
 def _acknowledged(future: Any) -> bool:

@@ -27,9 +27,18 @@ from confluent_kafka.cimpl import NewTopic
 from transforms.record import Record, make_record
 
 from ..broker_trouble import Diagnosis
-from ..errors import BrokerUnavailable, GroupMovedOn, RecordRefused, RewindFailed, Undelivered
+from ..errors import (
+    FENCED_ADVICE,
+    BrokerUnavailable,
+    Fenced,
+    GroupMovedOn,
+    KafkaClientMissing,
+    RecordRefused,
+    RewindFailed,
+    Undelivered,
+)
 from ..librdkafka_trouble import LibrdkafkaTrouble
-from . import Batch, Partition, Positions, RebalanceListener, TopicSpec
+from . import Batch, Partition, Positions, RebalanceListener, TopicSpec, TransactionalProducer
 
 log = logging.getLogger("pump")
 
@@ -95,6 +104,13 @@ class Librdkafka:
 
         missing = trouble.topic_missing if trouble is not None else (lambda topic: None)
         return LibrdkafkaProducer(build(), build, missing)
+
+    def transactional_producer(self, configs: Mapping[str, Any]) -> TransactionalProducer:
+        """Exactly-once is kafka-python's only in this version: the entry point refuses it before this."""
+        raise KafkaClientMissing(
+            "router.delivery=exactly-once needs router.kafka.client=kafka-python in this version: set "
+            "router.kafka.client=kafka-python, or router.delivery=at-least-once"
+        )
 
     def admin(self, configs: Mapping[str, Any]) -> LibrdkafkaAdmin:
         with self._building("admin client"):
@@ -313,14 +329,22 @@ def _consumer_error(error: KafkaError) -> None:
     """An error consume() hands over as a message: fatal ones end the pump, the rest are logged."""
     if error.code() == KafkaError._PARTITION_EOF:
         return
+    _raise_if_fenced(error)
     if error.fatal():
         raise BrokerUnavailable(f"librdkafka's consumer failed: {error.str()}")
     log.warning("Kafka consumer: %s", error.str())
 
 
+def _raise_if_fenced(error: KafkaError) -> None:
+    """A newer member took this one's group.instance.id: librdkafka's consumer is done for (a fatal error)."""
+    if error.code() == KafkaError.FENCED_INSTANCE_ID or "same group.instance.id" in error.str():
+        raise Fenced(f"Fenced: librdkafka's consumer, its group.instance.id ({error.str()}): {FENCED_ADVICE}.")
+
+
 def _commit_failed(error: KafkaError) -> None:
     if error.code() == KafkaError._NO_OFFSET:  # nothing new to commit
         return
+    _raise_if_fenced(error)
     if error.code() in _GROUP_MOVED_ON:
         raise GroupMovedOn(f"{error.name()}: {error.str()}")
     raise BrokerUnavailable(f"Kafka did not accept the offset commit: {error.str()}")

@@ -110,4 +110,12 @@ def test_each_pump_variant_runs_on_its_client() -> None:
     assert on_client("pump-remote-librdkafka") == ("pump-remote", ["--router.kafka.client=librdkafka"])
     assert on_client("pump-librdkafka") == ("pump", ["--router.kafka.client=librdkafka"])
     pumps = {v for v in ROUTERS if v.startswith("pump")}
-    assert pumps == {"pump", "pump-remote", "pump-librdkafka", "pump-remote-librdkafka"}
+    assert on_client("pump-eos-librdkafka") == ("pump-eos", ["--router.kafka.client=librdkafka"])
+    assert pumps == {
+        "pump",
+        "pump-eos",
+        "pump-remote",
+        "pump-librdkafka",
+        "pump-eos-librdkafka",
+        "pump-remote-librdkafka",
+    }

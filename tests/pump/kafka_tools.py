@@ -59,9 +59,13 @@ def load_timestamps(bootstrap: str, topic: str, count: int, keys: int = 10) -> i
     return produce(bootstrap, topic, ((f"k{i % keys}".encode(), timestamp(i)) for i in range(count)))
 
 
-def read_all(bootstrap: str, topic: str, timeout: float = 60.0) -> list[Any]:
-    """Every record of `topic` (all partitions, each in offset order), up to its end offsets now."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+def read_all(bootstrap: str, topic: str, timeout: float = 60.0, *, committed_only: bool = False) -> list[Any]:
+    """Every record of `topic` (all partitions, each in offset order), up to its end offsets now; with
+    `committed_only`, as a read_committed consumer sees them (no aborted records, up to the open transactions)."""
+    isolation = "read_committed" if committed_only else "read_uncommitted"
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, isolation_level=isolation
+    )
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
         consumer.assign(partitions)

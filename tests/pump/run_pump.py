@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from pump import ChainClassifier, Classifier, Pump, PumpConfig, RecordFailed, RemoteClassifier, signals
+from pump import ChainClassifier, Classifier, Fenced, Pump, PumpConfig, RecordFailed, RemoteClassifier, signals
 from pump.config import KAFKA_CLIENTS
 from python_router.kafka_config import client_settings
 from transforms import build_chain, parse_properties
@@ -36,11 +36,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--router-url", help="classify through the sidecar's /route/batch (remote mode)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a chain property")
     parser.add_argument("--partitions", type=int, default=1, help="minPartitionCount of created topics")
+    parser.add_argument("--no-auto-create-topics", action="store_true", help="autoCreateTopics=false")
     parser.add_argument("--session-timeout-ms", type=int, default=10_000)
     parser.add_argument("--shutdown-timeout", type=float, default=20.0)
     parser.add_argument("--ack-timeout", type=float, default=30.0)
     parser.add_argument("--retry-backoff-max", type=float, default=2.0, help="seconds (the app's default is 10)")
     parser.add_argument("--instance-index", type=int, default=0)
+    parser.add_argument("--delivery", default="at-least-once", help="router.delivery")
+    parser.add_argument("--transactional-id", help="exactly-once: the producer's transactional.id")
+    parser.add_argument("--group-instance-id", help="static membership: the consumer's group.instance.id")
     parser.add_argument("--probe-interval", type=float, default=10.0, help="broker probe when idle, seconds")
     parser.add_argument("--health-file", type=Path, help="write the health components there every 0.2 s")
     args = parser.parse_args(argv)
@@ -68,11 +72,15 @@ def main(argv: list[str]) -> int:
         producer=kafka.producer,
         admin=kafka.admin,
         min_partition_count=args.partitions,
+        auto_create_topics=not args.no_auto_create_topics,
         shutdown_timeout_s=args.shutdown_timeout,
         ack_timeout_s=args.ack_timeout,
         broker_probe_interval_s=args.probe_interval,
         retry_backoff_max_s=args.retry_backoff_max,
         instance_index=args.instance_index,
+        delivery=args.delivery,
+        transactional_id=args.transactional_id,
+        group_instance_id=args.group_instance_id,
     )
     pump = Pump(config, classifier, chain.errors)
     signals.install(pump, shutdown_timeout_s=config.shutdown_timeout_s)
@@ -80,7 +88,7 @@ def main(argv: list[str]) -> int:
         threading.Thread(target=write_health, args=(pump, args.health_file), daemon=True).start()
     try:
         return pump.run()
-    except RecordFailed as failed:
+    except (RecordFailed, Fenced) as failed:
         print(failed, file=sys.stderr)
         return 1
     finally:

@@ -190,7 +190,9 @@ def _wait_for_health(path: Path, status: str, pump: PumpProcess, timeout: float 
         time.sleep(0.2)
 
 
-def _paced_load(bootstrap: str, topic: str, count: int, per_second: float, first: int = 0) -> Future[int]:
+def _paced_load(
+    bootstrap: str, topic: str, count: int, per_second: float, first: int = 0, step: int = 500
+) -> Future[int]:
     """Produce timestamps `first` to `first + count` (keyed as load_timestamps keys them) at about `per_second`,
     in a thread, so that a pump cannot finish them before the test has done its damage, however loaded the
     machine. Its result is how many were sent (or the producer's error): take it before counting on them."""
@@ -198,7 +200,7 @@ def _paced_load(bootstrap: str, topic: str, count: int, per_second: float, first
     def paced() -> Iterator[tuple[bytes, bytes]]:
         start = time.monotonic()
         for n, i in enumerate(range(first, first + count)):
-            if n % 500 == 0:
+            if n % step == 0:  # `step` records at a time
                 time.sleep(max(0.0, start + n / per_second - time.monotonic()))
             yield f"k{i % 10}".encode(), timestamp(i)
 
