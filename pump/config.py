@@ -216,6 +216,12 @@ class PumpConfig:
         """The producer setting that bounds one request (Kafka's max.request.size), in the client's terms."""
         return "message.max.bytes" if self.kafka_client == "librdkafka" else "max_request_size"
 
+    @property
+    def max_poll_records(self) -> int:
+        """The most records one poll returns (Kafka's max.poll.records), from the client's settings."""
+        key = "max.poll.records" if self.kafka_client == "librdkafka" else "max_poll_records"
+        return int(self.consumer_configs()[key])
+
     def consumer_configs(self) -> dict[str, Any]:
         """The consumer's settings in the client's terms: defaults, then `client` and `consumer`, then what the
         pump owns. Static membership's group.instance.id is a default (the user's own wins)."""
