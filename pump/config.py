@@ -78,6 +78,9 @@ LIBRDKAFKA_CONSUMER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
         "max.partition.fetch.bytes": 1024 * 1024,
         "isolation.level": "read_uncommitted",
         "reconnect.backoff.max.ms": 1_000,  # as RECONNECT_DEFAULTS
+        # librdkafka fetches ahead up to 64 MiB by default, more than a batch of max.poll.records needs:
+        # 16 MiB keeps the pump's memory near kafka-python's.
+        "queued.max.messages.kbytes": 16 * 1024,
     }
 )
 LIBRDKAFKA_PRODUCER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(

@@ -79,6 +79,10 @@ class _Send(NamedTuple):
     dead_letter: bool
 
 
+# One is built per output record: tuple.__new__ builds it in C, where _Send(...) runs a Python __new__.
+_new_send: Final = tuple.__new__
+
+
 @dataclass(slots=True)
 class InFlight:
     """A batch sent and not yet acknowledged: its records, what the chain made of them, and what was sent."""
@@ -126,7 +130,8 @@ class BatchDelivery:
             outcome = outcomes[index]
             if isinstance(outcome, Record):
                 headers = output_headers(outcome.headers, outcome.value)
-                sends[index] = _Send(outcome.topic, outcome.key, outcome.value, headers, outcome.timestamp, False)
+                send = (outcome.topic, outcome.key, outcome.value, headers, outcome.timestamp, False)
+                sends[index] = _new_send(_Send, send)
             elif outcome is None:
                 dropped += 1
             elif (dead := self._dead_letter(index, records[index], outcome, limits)) is not None:

@@ -206,12 +206,16 @@ class LibrdkafkaConsumer:
                 messages += self._consumer.consume(self._batch - 1, 0)
         batch = Batch()
         after, records = batch.next, batch.records
+        partitions: dict[tuple[str | None, int | None], Partition] = {}  # one per partition, not per record
         for message in messages:
             error = message.error()
             if error is not None:
                 _consumer_error(error)
                 continue
-            partition = Partition(message.topic(), message.partition())  # type: ignore[arg-type]
+            where = (message.topic(), message.partition())
+            partition = partitions.get(where)
+            if partition is None:
+                partition = partitions[where] = Partition(*where)  # type: ignore[arg-type]
             offset: int = message.offset()  # type: ignore[assignment]
             after[partition] = offset + 1
             records.append(_to_record(message, partition, offset))
