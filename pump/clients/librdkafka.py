@@ -74,6 +74,9 @@ _METADATA_TIMEOUT_S = 10.0  # as kafka-python's bootstrap_timeout_ms in the pump
 _METADATA_SLICE_S = 1.0
 _FULL_QUEUE_WAIT_S = 10.0  # how long send() waits for room in a full librdkafka queue
 _SEEK_ATTEMPTS = 3
+# consume() serves the commit's answer but returns only at its timeout or with a full batch: waiting for the
+# answer in slices this short adds at most this much to a batch (50 ms slices made p99 52 ms at 1,000/s).
+_COMMIT_SLICE_S = 0.001
 
 
 class Librdkafka:
@@ -256,7 +259,7 @@ class LibrdkafkaConsumer:
             if left <= 0:
                 raise BrokerUnavailable(f"Kafka did not answer the offset commit within {timeout_s:.0f}s")
             room = max(self._batch - len(self._held), 1)
-            self._held += self._consumer.consume(room, min(left, 0.05))
+            self._held += self._consumer.consume(room, min(left, _COMMIT_SLICE_S))
         answer, self._answer = self._answer, None
         for result in answer if isinstance(answer, list) else ():
             if result.error is not None:
