@@ -232,7 +232,7 @@ class KafkaClients(Protocol):
     def admin(self, configs: Mapping[str, Any]) -> Admin: ...
 
     def transactional_producer(self, configs: Mapping[str, Any]) -> TransactionalProducer:
-        """A producer for exactly-once delivery; `configs` hold its `transactional_id`."""
+        """A producer for exactly-once delivery; `configs` hold its transactional.id (in the client's terms)."""
         ...
 
     def trouble(self, brokers: str, configs: Mapping[str, Any]) -> ConnectionTrouble:

@@ -1,6 +1,7 @@
 """The seam (pump/clients) on librdkafka through confluent-kafka (router.kafka.client=librdkafka): its types
 and error codes translated at the boundary, its rebalance callbacks calling the pump's listener, delivery
-reports checked at each flush, and its refusals named by pump/librdkafka_trouble.py.
+reports checked at each flush, its transactions (router.delivery=exactly-once), and its refusals named by
+pump/librdkafka_trouble.py.
 
 Settings arrive as librdkafka properties (python_router.kafka_config maps Kafka's names to them), merged with
 the pump's librdkafka defaults (pump/config.py); `max.poll.records` is not one: it is taken out here and
@@ -32,13 +33,13 @@ from ..errors import (
     BrokerUnavailable,
     Fenced,
     GroupMovedOn,
-    KafkaClientMissing,
     RecordRefused,
     RewindFailed,
+    TransactionFailed,
     Undelivered,
 )
 from ..librdkafka_trouble import LibrdkafkaTrouble
-from . import Batch, Partition, Positions, RebalanceListener, TopicSpec, TransactionalProducer
+from . import Batch, Consumer, Partition, Positions, RebalanceListener, TopicSpec
 
 log = logging.getLogger("pump")
 
@@ -74,6 +75,11 @@ _METADATA_TIMEOUT_S = 10.0  # as kafka-python's bootstrap_timeout_ms in the pump
 _METADATA_SLICE_S = 1.0
 _FULL_QUEUE_WAIT_S = 10.0  # how long send() waits for room in a full librdkafka queue
 _SEEK_ATTEMPTS = 3
+# librdkafka's codes for "a newer producer with this transactional.id took over" (_FENCED is its own, for both).
+_PRODUCER_FENCED: Final = frozenset({KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH})
+# How long init_transactions() may take: it waits for the coordinator, and for the previous instance's open
+# transaction to be aborted (or its commit to finish). Startup retries after it, as for any broker absence.
+_INIT_TRANSACTIONS_S = 10.0
 
 
 class Librdkafka:
@@ -93,6 +99,15 @@ class Librdkafka:
             return LibrdkafkaConsumer.build(self._watched(settings), batch)
 
     def producer(self, configs: Mapping[str, Any]) -> LibrdkafkaProducer:
+        build, missing = self._producer_factory(configs)
+        return LibrdkafkaProducer(build(), build, missing)
+
+    def transactional_producer(self, configs: Mapping[str, Any]) -> LibrdkafkaTransactionalProducer:
+        build, missing = self._producer_factory(configs)
+        return LibrdkafkaTransactionalProducer(build, str(configs["transactional.id"]), missing)
+
+    def _producer_factory(self, configs: Mapping[str, Any]) -> tuple[Callable[[], RdProducer], Callable[[str], None]]:
+        """What makes a librdkafka producer with `configs`, and what to tell of a topic the cluster lacks."""
         # Only failures are reported back: flush() returning with nothing left means every other record was
         # acknowledged, without a Python call per record.
         settings = self._watched({**configs, "delivery.report.only.error": True})
@@ -102,15 +117,7 @@ class Librdkafka:
             with self._building("producer"):
                 return RdProducer(settings)
 
-        missing = trouble.topic_missing if trouble is not None else (lambda topic: None)
-        return LibrdkafkaProducer(build(), build, missing)
-
-    def transactional_producer(self, configs: Mapping[str, Any]) -> TransactionalProducer:
-        """Exactly-once is kafka-python's only in this version: the entry point refuses it before this."""
-        raise KafkaClientMissing(
-            "router.delivery=exactly-once needs router.kafka.client=kafka-python in this version: set "
-            "router.kafka.client=kafka-python, or router.delivery=at-least-once"
-        )
+        return build, trouble.topic_missing if trouble is not None else (lambda topic: None)
 
     def admin(self, configs: Mapping[str, Any]) -> LibrdkafkaAdmin:
         with self._building("admin client"):
@@ -260,6 +267,11 @@ class LibrdkafkaConsumer:
         if isinstance(answer, KafkaError):
             _commit_failed(answer)
 
+    def group_metadata(self) -> object:
+        """The group's generation and this member's id, for a transaction's offsets (librdkafka's opaque
+        object): the broker refuses them once the group has moved on from this member."""
+        return self._consumer.consumer_group_metadata()
+
     def _committed(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
         """on_commit: the answer to the commit waited for (an earlier one, given up on, is not it)."""
         if {(tp.topic, tp.partition): tp.offset for tp in partitions} != self._asked:
@@ -386,6 +398,7 @@ class LibrdkafkaProducer:
         self._missing = missing  # told of a topic the cluster does not have (deleted while in use)
         self._failed: list[tuple[int, int, str, KafkaError]] = []  # (send number, tag, topic, why)
         self._unsettled: dict[int, int] = {}  # tag -> send number, since the last flush that left nothing
+        self._refused_at_once: set[int] = set()  # send numbers produce() itself refused (never sent)
         self._sends = 0
 
     def send(
@@ -423,6 +436,7 @@ class LibrdkafkaProducer:
                 self._producer.poll(0.05)
             except KafkaException as why:  # refused at once (too large, ...): reported by the next flush
                 self._failed.append((number, tag, topic, why.args[0]))
+                self._refused_at_once.add(number)
                 return
 
     def _report(self, number: int, tag: int, topic: str, error: KafkaError | None, message: Message) -> None:
@@ -436,7 +450,7 @@ class LibrdkafkaProducer:
             # Still pending: librdkafka keeps sending them, and the next flush waits for them (and reports
             # the failures seen so far then).
             raise BrokerUnavailable(f"Kafka did not acknowledge {left} record(s) within {timeout_s:.0f}s")
-        self._failed = []
+        self._failed, self._refused_at_once = [], set()
         refused: list[tuple[int, RecordRefused]] = []
         lost: list[tuple[int, int]] = []  # (send number, tag)
         why = ""
@@ -466,6 +480,179 @@ class LibrdkafkaProducer:
             # Not acknowledged in time: nothing of theirs is committed, so they are redone after a restart.
             self._producer.purge()
         self._producer.close()
+
+
+class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
+    """The seam's TransactionalProducer on librdkafka. librdkafka's errors carry what to do, and the seam
+    translates them by that: a fenced producer (a newer one has the transactional.id) is Fenced; an error that
+    requires an abort (`txn_requires_abort()`) is TransactionFailed; a retriable one (`retriable()`: a timeout,
+    the broker away) is BrokerUnavailable; a fatal one leaves this librdkafka producer unable to go on, so the
+    next abort() starts afresh with a new one (its init_transactions aborts the open transaction).
+
+    As in the Producer, a record produce() refuses at once is reported refused by flush() and does not fail
+    the transaction; a record the broker refused or librdkafka gave up on fails the whole transaction
+    (TransactionFailed, naming the refused ones).
+
+    librdkafka's transaction calls take a timeout, and one that timed out can be called again to resume it.
+    A commit is waited for until its outcome is known: once asked, the coordinator may have it and can no
+    longer abort it, so giving up would leave the batch committed and yet read again. An abort that timed
+    out is resumed before the next transaction begins.
+    """
+
+    def __init__(
+        self, build: Callable[[], RdProducer], transactional_id: str, missing: Callable[[str], None] = lambda t: None
+    ) -> None:
+        self._build = build
+        self._transactional_id = transactional_id
+        super().__init__(self._initialised(), None, missing)
+        self._broken = False  # this librdkafka producer cannot go on: a new one before the next transaction
+        self._aborting = False  # an abort timed out: resumed before the next transaction begins
+        self._abort_timeout_s = _INIT_TRANSACTIONS_S
+        self._first_of_transaction = 1  # send number: reports of earlier ones belong to ended transactions
+
+    def _initialised(self) -> RdProducer:
+        """A new librdkafka producer, its transactions initialised: this fences any older producer with the
+        same transactional.id and aborts its open transaction (or waits for its commit to finish)."""
+        producer = self._build()
+        try:
+            self._call("initialise transactions", lambda: producer.init_transactions(_INIT_TRANSACTIONS_S))
+        except BaseException:
+            _discard(producer)
+            raise
+        return producer
+
+    def begin(self) -> None:
+        if self._aborting or self._broken:
+            self._finish_abort()
+        self._call("begin a transaction", self._producer.begin_transaction)
+        self._first_of_transaction = self._sends + 1
+
+    def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
+        left = self._producer.flush(timeout_s)
+        failed = sorted(f for f in self._failed if f[0] >= self._first_of_transaction)
+        fenced = next((error for *_, error in failed if _producer_fenced(error)), None)
+        if fenced is not None:
+            raise self._fenced(fenced)
+        fatal = any(error.fatal() for *_, error in failed)
+        if left and not fatal:  # still pending: librdkafka keeps sending them, the next flush waits again
+            raise BrokerUnavailable(f"Kafka did not acknowledge {left} record(s) within {timeout_s:.0f}s")
+        at_once = self._refused_at_once
+        self._failed, self._refused_at_once = [], set()
+        self._unsettled.clear()
+        self._broken = self._broken or fatal
+        refused: list[tuple[int, RecordRefused]] = []  # by produce() itself: failed, the transaction goes on
+        by_broker: list[tuple[int, RecordRefused]] = []
+        lost: list[KafkaError] = []
+        for number, tag, topic, error in failed:
+            if error.code() in _RECORD_REFUSALS:
+                (refused if number in at_once else by_broker).append((tag, _refusal(error)))
+                continue
+            if error.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
+                self._missing(topic)
+            lost.append(error)
+        if lost:
+            why = f"Kafka did not take {len(lost)} record(s) of the transaction ({lost[0].name()}: {lost[0].str()})"
+            raise TransactionFailed(f"{why}: the transaction is aborted and the batch done again", by_broker)
+        if by_broker:
+            raise TransactionFailed(
+                f"Kafka refused {len(by_broker)} record(s) of the transaction ({by_broker[0][1]}): the transaction "
+                "is aborted and the batch done again, those records failed",
+                by_broker,
+            )
+        return refused
+
+    def commit(self, positions: Positions, consumer: Consumer, timeout_s: float) -> None:
+        if not isinstance(consumer, LibrdkafkaConsumer):
+            raise TypeError(f"a librdkafka transaction needs a librdkafka consumer, not {type(consumer)}")
+        if positions:
+            offsets = [TopicPartition(p.topic, p.partition, offset) for p, offset in positions.items()]
+            try:
+                self._producer.send_offsets_to_transaction(offsets, consumer.group_metadata(), timeout_s)
+            except KafkaException as why:
+                error: KafkaError = why.args[0]
+                _raise_if_fenced(error)  # the consumer's group.instance.id
+                if error.code() in _GROUP_MOVED_ON and error.code() != KafkaError._STATE:
+                    raise GroupMovedOn(f"{error.name()}: {error.str()}") from why
+                raise self._translated("add the offsets to the transaction", error) from why
+        said = False
+        while True:
+            try:
+                self._producer.commit_transaction(timeout_s)
+                return
+            except KafkaException as why:
+                error = why.args[0]
+                if error.txn_requires_abort() or error.fatal() or not error.retriable():
+                    raise self._translated("commit the transaction", error) from why
+                reason = f"{error.name()}: {error.str()}"
+            if not said:
+                said = True
+                log.warning(
+                    "Kafka has not committed the transaction within %.0fs (%s): waiting for its outcome, since a "
+                    "commit once asked cannot be aborted.",
+                    timeout_s,
+                    reason,
+                )
+
+    def abort(self, timeout_s: float) -> None:
+        self._abort_timeout_s = timeout_s
+        self._aborting = True
+        self._finish_abort()
+
+    def _finish_abort(self) -> None:
+        """Abort the open transaction (or resume an abort that timed out); when this producer cannot, start
+        afresh with a new one. Raises BrokerUnavailable when the broker does not answer: tried again before
+        the next transaction begins."""
+        if not self._broken:
+            try:
+                self._call("abort the transaction", lambda: self._producer.abort_transaction(self._abort_timeout_s))
+            except TransactionFailed as why:
+                log.warning("Could not abort the transaction (%s): starting a new producer with the same id.", why)
+                self._broken = True
+        self._aborting = False
+        self._producer.poll(0)  # the purged records' reports, dropped with the transaction
+        self._failed, self._refused_at_once = [], set()
+        self._unsettled.clear()
+        if self._broken:
+            self._producer.purge()
+            replacement = self._initialised()  # raises BrokerUnavailable while the broker is away
+            _discard(self._producer)
+            self._producer, self._broken = replacement, False
+
+    def _call(self, what: str, call: Callable[[], object]) -> None:
+        try:
+            call()
+        except KafkaException as why:
+            raise self._translated(what, why.args[0]) from why
+
+    def _translated(self, what: str, error: KafkaError) -> Exception:
+        """librdkafka's error from a transaction call, as the seam's."""
+        said = f"{error.name()}: {error.str()}"
+        if _producer_fenced(error):
+            return self._fenced(error)
+        if error.retriable() and not error.fatal() and not error.txn_requires_abort():
+            return BrokerUnavailable(f"Kafka did not {what} in time ({said})")
+        if not error.txn_requires_abort():  # fatal, or a state this producer cannot leave: a new one
+            self._broken = True
+        return TransactionFailed(
+            f"Kafka could not {what} ({said}): the transaction is aborted, the batch done again", []
+        )
+
+    def _fenced(self, error: KafkaError) -> Fenced:
+        identity = f"transactional.id {self._transactional_id}"
+        return Fenced(
+            f"Fenced: {identity} now belongs to another producer ({error.name()}: {error.str()}): {FENCED_ADVICE}."
+        )
+
+
+def _producer_fenced(error: KafkaError) -> bool:
+    # After a fatal error librdkafka may answer with _FATAL, its words naming the cause.
+    return error.code() in _PRODUCER_FENCED or (error.code() == KafkaError._FATAL and "fenced" in error.str().lower())
+
+
+def _discard(producer: RdProducer) -> None:
+    """Drop what a producer holds and let it go, without waiting for the broker."""
+    producer.purge()
+    producer.poll(0)
 
 
 def _refusal(error: KafkaError) -> RecordRefused:
