@@ -528,7 +528,13 @@ class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
         self._first_of_transaction = self._sends + 1
 
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
-        left = self._producer.flush(timeout_s)
+        try:
+            left = self._producer.flush(timeout_s)
+        except (KafkaException, SystemError) as why:
+            error = _kafka_error_in(why)
+            if error is None:
+                raise
+            raise self._translated("deliver the transaction's records", error) from why
         failed = sorted(f for f in self._failed if f[0] >= self._first_of_transaction)
         fenced = next((error for *_, error in failed if _producer_fenced(error)), None)
         if fenced is not None:
@@ -551,8 +557,8 @@ class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
                 self._missing(topic)
             lost.append(error)
         if lost:
-            why = f"Kafka did not take {len(lost)} record(s) of the transaction ({lost[0].name()}: {lost[0].str()})"
-            raise TransactionFailed(f"{why}: the transaction is aborted and the batch done again", by_broker)
+            said = f"Kafka did not take {len(lost)} record(s) of the transaction ({lost[0].name()}: {lost[0].str()})"
+            raise TransactionFailed(f"{said}: the transaction is aborted and the batch done again", by_broker)
         if by_broker:
             raise TransactionFailed(
                 f"Kafka refused {len(by_broker)} record(s) of the transaction ({by_broker[0][1]}): the transaction "
@@ -637,7 +643,14 @@ class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
             f"Kafka could not {what} ({said}): the transaction is aborted, the batch done again", []
         )
 
+    def close(self, timeout_s: float) -> None:
+        if self._broken:  # close() would try to abort the transaction, which this producer no longer can
+            _discard(self._producer)
+            return
+        super().close(timeout_s)
+
     def _fenced(self, error: KafkaError) -> Fenced:
+        self._broken = True
         identity = f"transactional.id {self._transactional_id}"
         return Fenced(
             f"Fenced: {identity} now belongs to another producer ({error.name()}: {error.str()}): {FENCED_ADVICE}."
@@ -647,6 +660,16 @@ class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
 def _producer_fenced(error: KafkaError) -> bool:
     # After a fatal error librdkafka may answer with _FATAL, its words naming the cause.
     return error.code() in _PRODUCER_FENCED or (error.code() == KafkaError._FATAL and "fenced" in error.str().lower())
+
+
+def _kafka_error_in(raised: BaseException) -> KafkaError | None:
+    """The KafkaError a confluent-kafka call raised, or that caused what it raised: after a fatal error,
+    confluent-kafka 2.16's flush() calls the next delivery report with the KafkaException pending, which
+    Python turns into a SystemError whose cause it is (measured: a fenced producer's flush)."""
+    for error in (raised, raised.__cause__, raised.__context__):
+        if isinstance(error, KafkaException) and isinstance(error.args[0], KafkaError):
+            return error.args[0]
+    return None
 
 
 def _discard(producer: RdProducer) -> None:
