@@ -80,6 +80,7 @@ _PRODUCER_FENCED: Final = frozenset({KafkaError._FENCED, KafkaError.PRODUCER_FEN
 # How long init_transactions() may take: it waits for the coordinator, and for the previous instance's open
 # transaction to be aborted (or its commit to finish). Startup retries after it, as for any broker absence.
 _INIT_TRANSACTIONS_S = 10.0
+_STUCK_CALL_GRACE_S = 1.0  # past its own timeout, a librdkafka call that has not returned is given up on
 
 
 class Librdkafka:
@@ -507,6 +508,7 @@ class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
         super().__init__(self._initialised(), None, missing)
         self._broken = False  # this librdkafka producer cannot go on: a new one before the next transaction
         self._aborting = False  # an abort timed out: resumed before the next transaction begins
+        self._abandoned = False  # a call of the librdkafka producer never returned: it is left to itself
         self._abort_timeout_s = _INIT_TRANSACTIONS_S
         self._first_of_transaction = 1  # send number: reports of earlier ones belong to ended transactions
 
@@ -573,7 +575,7 @@ class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
         if positions:
             offsets = [TopicPartition(p.topic, p.partition, offset) for p, offset in positions.items()]
             try:
-                self._producer.send_offsets_to_transaction(offsets, consumer.group_metadata(), timeout_s)
+                self._add_offsets(offsets, consumer.group_metadata(), timeout_s)
             except KafkaException as why:
                 error: KafkaError = why.args[0]
                 _raise_if_fenced(error)  # the consumer's group.instance.id
@@ -599,6 +601,33 @@ class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
                     reason,
                 )
 
+    def _add_offsets(self, offsets: list[TopicPartition], group: object, timeout_s: float) -> None:
+        """send_offsets_to_transaction, bounded in time. librdkafka 2.16's call can outlive its timeout for
+        good once the broker restarted (librdkafka issues #5456 and #5511, measured here: still blocked 90 s
+        after the broker was back), so it runs aside; when it does not return in time, this producer is given
+        up (a new one with the transactional.id fences it and aborts its transaction) and the batch is done
+        again."""
+        raised: list[BaseException] = []
+
+        def add() -> None:
+            try:
+                self._producer.send_offsets_to_transaction(offsets, group, timeout_s)
+            except BaseException as why:
+                raised.append(why)
+
+        adding = threading.Thread(target=add, name="librdkafka-send-offsets", daemon=True)
+        adding.start()
+        adding.join(timeout_s + _STUCK_CALL_GRACE_S)
+        if adding.is_alive():
+            self._broken = True
+            self._abandoned = True
+            raise BrokerUnavailable(
+                f"Kafka did not add the offsets to the transaction within {timeout_s:.0f}s, and librdkafka's call "
+                "does not give up: a new producer with the same transactional.id takes over"
+            )
+        if raised:
+            raise raised[0]
+
     def abort(self, timeout_s: float) -> None:
         self._abort_timeout_s = timeout_s
         self._aborting = True
@@ -615,14 +644,17 @@ class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
                 log.warning("Could not abort the transaction (%s): starting a new producer with the same id.", why)
                 self._broken = True
         self._aborting = False
-        self._producer.poll(0)  # the purged records' reports, dropped with the transaction
+        if not self._abandoned:
+            self._producer.poll(0)  # the purged records' reports, dropped with the transaction
         self._failed, self._refused_at_once = [], set()
         self._unsettled.clear()
         if self._broken:
-            self._producer.purge()
+            if not self._abandoned:  # a call still blocked in it: left alone, fenced by the replacement
+                self._producer.purge()
             replacement = self._initialised()  # raises BrokerUnavailable while the broker is away
-            _discard(self._producer)
-            self._producer, self._broken = replacement, False
+            if not self._abandoned:
+                _discard(self._producer)
+            self._producer, self._broken, self._abandoned = replacement, False, False
 
     def _call(self, what: str, call: Callable[[], object]) -> None:
         try:
@@ -645,7 +677,8 @@ class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
 
     def close(self, timeout_s: float) -> None:
         if self._broken:  # close() would try to abort the transaction, which this producer no longer can
-            _discard(self._producer)
+            if not self._abandoned:
+                _discard(self._producer)
             return
         super().close(timeout_s)
 
