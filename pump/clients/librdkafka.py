@@ -603,7 +603,7 @@ class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
 
     def _add_offsets(self, offsets: list[TopicPartition], group: object, timeout_s: float) -> None:
         """send_offsets_to_transaction, bounded in time. librdkafka 2.16's call can outlive its timeout for
-        good once the broker restarted (librdkafka issues #5456 and #5511, measured here: still blocked 90 s
+        good once the broker restarted (librdkafka issues #5456 and #5511, measured here: still blocked 3 min
         after the broker was back), so it runs aside; when it does not return in time, this producer is given
         up (a new one with the transactional.id fences it and aborts its transaction) and the batch is done
         again."""
