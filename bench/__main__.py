@@ -30,7 +30,7 @@ from bench.ceilings import CEILINGS, ROUTE_OUTPUTS, measure_ceiling
 from bench.latency import Latency, measure_latency
 from bench.pump_profile import profile_pump
 from bench.report import goals, rate, render_table, summarize_throughput, write_chart, write_json
-from bench.routers import ROUTERS, pump_missing
+from bench.routers import PUMPS, ROUTERS, pump_missing
 from bench.throughput import Trial, measure_router
 from bench.workload import PAYLOADS, Topics, create_topics, preload
 from scripts.local_kafka import LocalKafka, free_port
@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = (*ROUTERS, *CEILINGS)
 FULL_RECORDS = {"recipe": 300_000, "1KiB": 60_000}
 QUICK_RECORDS = {"recipe": 30_000, "1KiB": 10_000}
-LATENCY_VARIANTS = ("naive", "pump", "java-router")
+LATENCY_VARIANTS = ("naive", *PUMPS, "java-router")
 FIXED_LOAD = 1000.0  # records/s, the issue's fixed offered load
 MAX_FRACTION = 0.8  # the second load: this fraction of the variant's measured maximum
 # Not a variant of the issue: the pump with fetch.min.bytes=1 set explicitly. It showed that the pump's old
@@ -262,8 +262,8 @@ def run(settings: Settings, args: argparse.Namespace, argv: list[str]) -> int:
     bench = BenchRun(settings, results_dir / f"run-{stamp}")
     missing = pump_missing()
     if missing is not None:
-        for variant in ("pump", "pump-eos", "pump-remote"):
-            if variant in settings.variants:
+        for variant in ROUTERS:
+            if variant.startswith("pump") and variant in settings.variants:
                 settings.variants.remove(variant)
                 bench.results.errors[variant] = f"not run: {missing}"
                 print(f"bench: skipping {variant}: {missing}", file=sys.stderr)

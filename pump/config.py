@@ -78,6 +78,9 @@ LIBRDKAFKA_CONSUMER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
         "max.partition.fetch.bytes": 1024 * 1024,
         "isolation.level": "read_uncommitted",
         "reconnect.backoff.max.ms": 1_000,  # as RECONNECT_DEFAULTS
+        # librdkafka fetches ahead up to 64 MiB by default, more than a batch of max.poll.records needs:
+        # 16 MiB keeps the pump's memory near kafka-python's.
+        "queued.max.messages.kbytes": 16 * 1024,
     }
 )
 LIBRDKAFKA_PRODUCER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
@@ -215,6 +218,12 @@ class PumpConfig:
     def max_request_size_key(self) -> str:
         """The producer setting that bounds one request (Kafka's max.request.size), in the client's terms."""
         return "message.max.bytes" if self.kafka_client == "librdkafka" else "max_request_size"
+
+    @property
+    def max_poll_records(self) -> int:
+        """The most records one poll returns (Kafka's max.poll.records), from the client's settings."""
+        key = "max.poll.records" if self.kafka_client == "librdkafka" else "max_poll_records"
+        return int(self.consumer_configs()[key])
 
     def consumer_configs(self) -> dict[str, Any]:
         """The consumer's settings in the client's terms: defaults, then `client` and `consumer`, then what the

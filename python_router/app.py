@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 from pump import ChainClassifier, ClassifierUnavailable, Pump, PumpConfig, RemoteClassifier, signals
 from pump.classifier import SwappableClassifier
 from pump.transactions import exactly_once_conflicts
+from python_router import garbage
 from python_router.chain_watch import ChainFileWatcher
 from python_router.instance_identity import group_instance_id, instance_identity, transactional_id
 from python_router.kafka_config import client_name
@@ -85,6 +86,7 @@ class RouterApp:
     def run(self) -> int:
         """Serve until SIGTERM/SIGINT (or a record that stops the pump); the exit code."""
         self._log_startup()
+        garbage.tune_for_batches()
         registry = CollectorRegistry()
         live = LiveConfig(self, RouterApp.configure, registry)
         watcher = ChainFileWatcher(self.settings.chain_location, live.refresh) if self.settings.chain_watch else None

@@ -73,7 +73,8 @@ class RebalanceListener(Protocol):
     def revoked(self, partitions: set[Partition]) -> Positions:
         """These partitions are about to go to another member: returns the acknowledged positions still to
         commit for them, which the consumer commits before it lets them go (a failure there is logged:
-        their next owner then processes those records again)."""
+        their next owner then processes those records again). It may flush the producer first (the pump
+        acknowledges the batch it has in flight), so the consumer must not hold a lock the producer needs."""
         ...
 
     def lost(self, partitions: set[Partition]) -> None:
@@ -133,7 +134,8 @@ class Producer(Protocol):
         """Hand one record to the client (value None: a tombstone, also without a key). `tag` is the pump's
         name for it, returned by flush() if it is refused. A record the client refuses at once (too large,
         bad headers) is reported by the next flush() too. Raises BrokerUnavailable when the client cannot
-        take it in time (no metadata for the topic, its buffer full)."""
+        take it in time (no metadata for the topic, its buffer full). `headers` may be the same list for
+        many records: read it, never change it."""
         ...
 
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:

@@ -81,6 +81,9 @@ _PRODUCER_FENCED: Final = frozenset({KafkaError._FENCED, KafkaError.PRODUCER_FEN
 # transaction to be aborted (or its commit to finish). Startup retries after it, as for any broker absence.
 _INIT_TRANSACTIONS_S = 10.0
 _STUCK_CALL_GRACE_S = 1.0  # past its own timeout, a librdkafka call that has not returned is given up on
+# consume() serves the commit's answer but returns only at its timeout or with a full batch: waiting for the
+# answer in slices this short adds at most this much to a batch (50 ms slices made p99 52 ms at 1,000/s).
+_COMMIT_SLICE_S = 0.001
 
 
 class Librdkafka:
@@ -214,12 +217,16 @@ class LibrdkafkaConsumer:
                 messages += self._consumer.consume(self._batch - 1, 0)
         batch = Batch()
         after, records = batch.next, batch.records
+        partitions: dict[tuple[str | None, int | None], Partition] = {}  # one per partition, not per record
         for message in messages:
             error = message.error()
             if error is not None:
                 _consumer_error(error)
                 continue
-            partition = Partition(message.topic(), message.partition())  # type: ignore[arg-type]
+            where = (message.topic(), message.partition())
+            partition = partitions.get(where)
+            if partition is None:
+                partition = partitions[where] = Partition(*where)  # type: ignore[arg-type]
             offset: int = message.offset()  # type: ignore[assignment]
             after[partition] = offset + 1
             records.append(_to_record(message, partition, offset))
@@ -260,7 +267,7 @@ class LibrdkafkaConsumer:
             if left <= 0:
                 raise BrokerUnavailable(f"Kafka did not answer the offset commit within {timeout_s:.0f}s")
             room = max(self._batch - len(self._held), 1)
-            self._held += self._consumer.consume(room, min(left, 0.05))
+            self._held += self._consumer.consume(room, min(left, _COMMIT_SLICE_S))
         answer, self._answer = self._answer, None
         for result in answer if isinstance(answer, list) else ():
             if result.error is not None:
