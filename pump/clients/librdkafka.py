@@ -628,10 +628,12 @@ class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
         if adding.is_alive():
             self._broken = True
             self._abandoned = True
-            raise BrokerUnavailable(
+            said = (
                 f"Kafka did not add the offsets to the transaction within {timeout_s:.0f}s, and librdkafka's call "
                 "does not give up: a new producer with the same transactional.id takes over"
             )
+            log.warning("%s.", said)  # said once per producer given up, even within an outage already told
+            raise BrokerUnavailable(said)
         if raised:
             raise raised[0]
 
