@@ -230,12 +230,14 @@ class PumpConfig:
         pump owns. Static membership's group.instance.id is a default (the user's own wins)."""
         if self.kafka_client == "librdkafka":
             static_rd = {"group.instance.id": self.group_instance_id} if self.group_instance_id else {}
+            committed_rd = {"isolation.level": "read_committed"} if self.exactly_once else {}
             return {
                 **LIBRDKAFKA_CONSUMER_DEFAULTS,
                 **static_rd,
                 **self.client,
                 **self.consumer,
                 **LIBRDKAFKA_CONSUMER_REQUIRED,
+                **committed_rd,
                 "group.id": self.group_id,
                 "auto.offset.reset": self.start_offset,
             }
@@ -256,8 +258,9 @@ class PumpConfig:
         }
 
     def producer_configs(self) -> dict[str, Any]:
-        if self.kafka_client == "librdkafka":  # exactly-once is kafka-python's only, in this version
-            return {**LIBRDKAFKA_PRODUCER_DEFAULTS, **self.client, **self.producer}
+        if self.kafka_client == "librdkafka":
+            transactional_rd = {"transactional.id": self.transactional_id} if self.exactly_once else {}
+            return {**LIBRDKAFKA_PRODUCER_DEFAULTS, **self.client, **self.producer, **transactional_rd}
         transactional = {"transactional_id": self.transactional_id} if self.exactly_once else {}
         return {
             **CLIENT_DEFAULTS,

@@ -166,8 +166,10 @@ class TransactionalProducer(Producer, Protocol):
 
     def commit(self, positions: Positions, consumer: Consumer, timeout_s: float) -> None:
         """Add `positions` as `consumer`'s group offsets to the transaction (with its group metadata, so
-        that the broker refuses a member the group has moved on from), then commit it. Raises Fenced,
-        GroupMovedOn, or BrokerUnavailable; after any of them the transaction must be aborted."""
+        that the broker refuses a member the group has moved on from), then commit it. Once the commit is
+        asked, it returns only when its outcome is known (a commit cannot be aborted): `timeout_s` bounds
+        the steps before. Raises Fenced, GroupMovedOn, TransactionFailed or BrokerUnavailable; after any of
+        them the transaction must be aborted."""
         ...
 
     def abort(self, timeout_s: float) -> None:
@@ -234,7 +236,7 @@ class KafkaClients(Protocol):
     def admin(self, configs: Mapping[str, Any]) -> Admin: ...
 
     def transactional_producer(self, configs: Mapping[str, Any]) -> TransactionalProducer:
-        """A producer for exactly-once delivery; `configs` hold its `transactional_id`."""
+        """A producer for exactly-once delivery; `configs` hold its transactional.id (in the client's terms)."""
         ...
 
     def trouble(self, brokers: str, configs: Mapping[str, Any]) -> ConnectionTrouble:
