@@ -95,6 +95,10 @@ def goals(throughput: Mapping[str, Mapping[str, Any]], latency: Sequence[Latency
         add("pump >= 70% of the lower kafka-python ceiling", payload, _ratio(pump, client_ceiling(summary)), 0.7,
             "x", False)  # fmt: skip
         add("pump-remote >= 50% of pump", payload, _ratio(rate(summary, "pump-remote"), pump), 0.5, "x", False)
+        fast = rate(summary, "pump-librdkafka")
+        add("pump-librdkafka >= 5x naive", payload, _ratio(fast, rate(summary, "naive")), 5.0, "x", False)
+        add("pump-librdkafka >= 70% of the librdkafka route loop", payload, _ratio(fast, rate(summary, "rd-route")),
+            0.7, "x", False)  # fmt: skip
     for variant in PUMPS:
         p99 = next((lat.p99_ms for lat in latency if lat.variant == variant and lat.load == "1000/s"), None)
         add(f"{variant} p99 latency at 1,000 records/s < 25 ms", None, p99, GOAL_P99_MS, "ms", True)
@@ -154,6 +158,9 @@ def render_table(report: Mapping[str, Any]) -> str:
         where = f" [{goal['payload']}]" if goal["payload"] else ""
         measured = _fmt(goal["measured"], ".2f")
         lines.append(f"  {verdict:<13}{goal['goal']}{where}: {measured} {goal['unit']} (target {goal['target']})")
+    for variant, profile in (report.get("profile") or {}).items():
+        lines.append(f"\nWhere {variant}'s time goes ({profile['tool']}; {profile['samples']} samples), by own time")
+        lines += [f"  {row['percent']:5.1f}%  {row['function']}" for row in profile["top_own"]]
     for step, message in report.get("errors", {}).items():
         lines.append(f"\nFAILED {step}: {message}")
     return "\n".join(lines)
