@@ -2,8 +2,8 @@
 # (Maven Central, via kafka-broker/pom.xml) when they are missing. CI runs `make test`, exactly as a person does.
 PYTHON ?= python3
 # pytest-xdist: three workers (the integration tests mostly wait on brokers and apps, so 2 cores keep 3 busy),
-# a test file per worker at a time so that a module's apps start once, the longest files first (the order of
-# tests/conftest.py). PYTEST_WORKERS=0 runs everything in this one process.
+# a test file per worker at a time so that a module's apps start once, in the order of tests/conftest.py
+# (see docs/development.md). PYTEST_WORKERS=0 runs everything in this process.
 PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 VENV := .venv

@@ -32,16 +32,16 @@ SECURED_USERS = {**DEFAULT_SCRAM_USERS, "sentinel": "Sup3r-S3cret-Pa55"}
 KAFKA_CLIENTS = ("kafka-python", "librdkafka")
 
 
-# Test files that take minutes, longest first: xdist hands out files in collection order, and a long file
-# started last would finish last, alone. Only the order depends on this list; a file missing from it still runs.
+# xdist hands out files in collection order: the files with `alone` tests first, then the longest first (a long
+# file started last would finish last, alone). Only the order depends on this list; every file runs.
 LONGEST_FIRST = (
-    "tests/pump/test_static_membership_kafka.py",
     "tests/pump/test_pump_reliability.py",
+    "tests/pump/test_static_membership_kafka.py",
+    "tests/sidecar/test_sidecar_floods.py",
     "tests/pump/test_pump_kafka.py",
     "tests/security/test_secured_pump.py",
     "tests/pump/test_exactly_once_kafka.py",
     "tests/e2e/test_recipe_pipeline.py",
-    "tests/sidecar/test_sidecar_floods.py",
     "tests/security/test_secrets_never_shown.py",
 )
 # Tests that assert a timing and live in files others are changing right now: marked `alone` from here until
@@ -51,7 +51,9 @@ ALONE_BY_NAME = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # the order is set before xdist reads the collection
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    seen: set[str] = set()
     for item in items:
         # A test marked `kafka` always gets a broker, even if it forgot to ask for it.
         names = getattr(item, "fixturenames", [])
@@ -59,8 +61,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.fixturenames.append("kafka_broker")  # type: ignore[attr-defined]
         if getattr(item, "originalname", None) in ALONE_BY_NAME and "static]" in item.name:
             item.add_marker(pytest.mark.alone)
-    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: in-file order kept
+        if item.nodeid in seen:
+            _own_node_id(item)
+        seen.add(item.nodeid)
+
+    # The files with `alone` tests first, their `alone` tests at their start: the three workers begin with
+    # them, one after another, while no other test runs yet; then the longest files, then the quick ones.
+    longest = {path: n for n, path in enumerate(LONGEST_FIRST)}
+
+    def order(item: pytest.Item) -> tuple[int, int]:
+        path = item.nodeid.split("::", 1)[0]
+        return (longest.get(path, len(longest)), 0 if item.get_closest_marker("alone") else 1)
+
+    items.sort(key=order)  # stable: otherwise the order within a file is kept
+
+
+def _own_node_id(item: pytest.Item) -> None:
+    """Schemathesis gives each operation's test the same node id (its name holds the operation); xdist runs
+    one test per id, so the others would be left out: each gets its name as its id."""
+    own = f"{item.nodeid.split('::', 1)[0]}::{item.name}"
+    if hasattr(item, "_id"):  # pytest 9.2: the id is structured
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(own)
+    else:
+        item._nodeid = own
 
 
 # --- running in parallel (pytest-xdist) ----------------------------------------------------------------------
