@@ -30,7 +30,7 @@ from bench.ceilings import CEILINGS, ROUTE_OUTPUTS, measure_ceiling
 from bench.latency import Latency, measure_latency
 from bench.pump_profile import profile_pump
 from bench.report import goals, rate, render_table, summarize_throughput, write_chart, write_json
-from bench.routers import ROUTERS, pump_missing
+from bench.routers import PUMPS, ROUTERS, pump_missing
 from bench.throughput import Trial, measure_router
 from bench.workload import PAYLOADS, Topics, create_topics, preload
 from scripts.local_kafka import LocalKafka, free_port
@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = (*ROUTERS, *CEILINGS)
 FULL_RECORDS = {"recipe": 300_000, "1KiB": 60_000}
 QUICK_RECORDS = {"recipe": 30_000, "1KiB": 10_000}
-LATENCY_VARIANTS = ("naive", "pump", "java-router")
+LATENCY_VARIANTS = ("naive", *PUMPS, "java-router")
 FIXED_LOAD = 1000.0  # records/s, the issue's fixed offered load
 MAX_FRACTION = 0.8  # the second load: this fraction of the variant's measured maximum
 # Not a variant of the issue: the pump with fetch.min.bytes=1 set explicitly. It showed that the pump's old
@@ -71,7 +71,7 @@ class Results:
     trials: dict[str, dict[str, list[Trial]]] = field(default_factory=dict)
     failed: dict[str, dict[str, str]] = field(default_factory=dict)  # payload -> variant -> why
     latency: list[Latency] = field(default_factory=list)
-    profile: dict[str, Any] | None = None
+    profile: dict[str, dict[str, Any]] = field(default_factory=dict)  # per pump variant
     errors: dict[str, str] = field(default_factory=dict)  # step -> why, for the report
     # The code measured: read when the run starts, as commits made during a run do not describe it.
     revision: str = field(default_factory=lambda: machine.revision(ROOT))
@@ -150,8 +150,9 @@ class BenchRun:
                 fixed = f"{FIXED_LOAD:.0f}/s"
                 steps.append((f"latency {LOW_LATENCY_LABEL} {fixed}", partial(self.latency, variant="pump", load=fixed,
                                                                              tuned=True)))  # fmt: skip
-        if settings.profile and "pump" in settings.variants:
-            steps.append(("profile pump", self.profile))
+        if settings.profile:
+            for variant in (v for v in PUMPS if v in settings.variants):
+                steps.append((f"profile {variant}", partial(self.profile, variant=variant)))
         return steps
 
     def preload(self, bootstrap: str, payload: str) -> None:
@@ -207,14 +208,15 @@ class BenchRun:
             return []
         return [*self.settings.pump_properties, *(LOW_LATENCY_PROPERTIES if tuned else ())]
 
-    def profile(self, bootstrap: str) -> None:
+    def profile(self, bootstrap: str, variant: str) -> None:
         payload = next(iter(self.settings.records))
         count = self.settings.records[payload]
         # Sample only while the pump is busy: for most of the time its measured rate says it needs.
-        measured = rate(summarize_throughput(self.results.trials.get(payload, {}), {}), "pump")
+        measured = rate(summarize_throughput(self.results.trials.get(payload, {}), {}), variant)
         seconds = PROFILE_MAX_S if measured is None else max(1.0, min(PROFILE_MAX_S, 0.7 * count / measured))
-        self.results.profile = profile_pump(bootstrap, _topics(payload), count, self.run_dir, seconds=seconds,
-                                            properties=self.settings.pump_properties)  # fmt: skip
+        self.results.profile[variant] = profile_pump(bootstrap, _topics(payload), count, self.run_dir,
+                                                     seconds=seconds, properties=self.settings.pump_properties,
+                                                     variant=variant)  # fmt: skip
 
     def execute(self, bootstrap: str | None) -> None:
         """Every step, with a progress bar; a failed step is reported and the run goes on with the next one."""
@@ -262,8 +264,8 @@ def run(settings: Settings, args: argparse.Namespace, argv: list[str]) -> int:
     bench = BenchRun(settings, results_dir / f"run-{stamp}")
     missing = pump_missing()
     if missing is not None:
-        for variant in ("pump", "pump-eos", "pump-remote"):
-            if variant in settings.variants:
+        for variant in ROUTERS:
+            if variant.startswith("pump") and variant in settings.variants:
                 settings.variants.remove(variant)
                 bench.results.errors[variant] = f"not run: {missing}"
                 print(f"bench: skipping {variant}: {missing}", file=sys.stderr)

@@ -42,16 +42,18 @@ def profile_pump(
     work_dir: Path,
     seconds: float = PROFILE_S,
     properties: Sequence[str] = (),
+    variant: str = "pump",
 ) -> dict[str, Any]:
-    """Profile a pump routing `topics.input` (holding `count` records) with a new group, once it is under way."""
+    """Profile a pump `variant` (pump, pump-librdkafka) routing `topics.input` (holding `count` records) with a
+    new group, once it is under way."""
     tool = py_spy()
-    raw = work_dir / "pump-profile.raw"
+    raw = work_dir / f"{variant}-profile.raw"
     raw.parent.mkdir(parents=True, exist_ok=True)
     watcher = OffsetWatcher(bootstrap, topics.outputs)
     try:
         before = watcher.total()
         group = f"bench-profile-{uuid.uuid4().hex[:8]}"
-        router = start_router("pump", bootstrap, topics, group, work_dir / "logs", properties=properties)
+        router = start_router(variant, bootstrap, topics, group, work_dir / "logs", properties=properties)
         try:
             deadline = time.monotonic() + 90
             while watcher.total() == before:

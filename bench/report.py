@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.latency import Latency
+from bench.routers import PUMPS
 from bench.routers import ROUTERS as ROUTER_VARIANTS
 from bench.throughput import Trial
 
@@ -19,6 +20,9 @@ LABELS = {
     "pump": "pump (in-process)",
     "pump-eos": "pump, exactly-once",
     "pump-remote": "pump-remote (/route/batch)",
+    "pump-librdkafka": "pump librdkafka (in-process)",
+    "pump-eos-librdkafka": "pump librdkafka, exactly-once",
+    "pump-remote-librdkafka": "pump-remote librdkafka (/route/batch)",
     "java-router": "java-router (Spring Cloud Stream)",
     "kp-consume": "ceiling: kafka-python consume",
     "kp-produce": "ceiling: kafka-python produce",
@@ -85,15 +89,27 @@ def goals(throughput: Mapping[str, Mapping[str, Any]], latency: Sequence[Latency
 
     for payload, summary in throughput.items():
         pump = rate(summary, "pump")
-        add("pump >= 3x naive (records/s)", payload, _ratio(pump, rate(summary, "naive")), 3.0, "x", False)
+        add("pump >= 1.0x naive (records/s)", payload, _ratio(pump, rate(summary, "naive")), 1.0, "x", False)
+        cpu = _ratio(_cpu(summary, "pump"), _cpu(summary, "naive"))
+        add("pump CPU per million records <= naive", payload, cpu, 1.0, "x", True)
         add("pump >= 70% of the lower kafka-python ceiling", payload, _ratio(pump, client_ceiling(summary)), 0.7,
             "x", False)  # fmt: skip
         add("pump-remote >= 50% of pump", payload, _ratio(rate(summary, "pump-remote"), pump), 0.5, "x", False)
-    p99 = next((lat.p99_ms for lat in latency if lat.variant == "pump" and lat.load == "1000/s"), None)
-    add("pump p99 latency at 1,000 records/s < 25 ms", None, p99, GOAL_P99_MS, "ms", True)
-    memory = [s["pump"]["peak_rss_mib"] for s in throughput.values() if s.get("pump", {}).get("peak_rss_mib")]
-    add("pump peak memory < 150 MiB", None, max(memory) if memory else None, GOAL_MEMORY_MIB, "MiB", True)
+        fast = rate(summary, "pump-librdkafka")
+        add("pump-librdkafka >= 5x naive", payload, _ratio(fast, rate(summary, "naive")), 5.0, "x", False)
+        add("pump-librdkafka >= 70% of the librdkafka route loop", payload, _ratio(fast, rate(summary, "rd-route")),
+            0.7, "x", False)  # fmt: skip
+    for variant in PUMPS:
+        p99 = next((lat.p99_ms for lat in latency if lat.variant == variant and lat.load == "1000/s"), None)
+        add(f"{variant} p99 latency at 1,000 records/s < 25 ms", None, p99, GOAL_P99_MS, "ms", True)
+        memory = [s[variant]["peak_rss_mib"] for s in throughput.values() if s.get(variant, {}).get("peak_rss_mib")]
+        add(f"{variant} peak memory < 150 MiB", None, max(memory) if memory else None, GOAL_MEMORY_MIB, "MiB", True)
     return found
+
+
+def _cpu(summary: Mapping[str, Any], variant: str) -> float | None:
+    value = summary.get(variant, {}).get("cpu_s_per_million")
+    return float(value) if value is not None else None
 
 
 def _fmt(value: float | None, spec: str = ",.0f", missing: str = "-") -> str:
@@ -142,6 +158,9 @@ def render_table(report: Mapping[str, Any]) -> str:
         where = f" [{goal['payload']}]" if goal["payload"] else ""
         measured = _fmt(goal["measured"], ".2f")
         lines.append(f"  {verdict:<13}{goal['goal']}{where}: {measured} {goal['unit']} (target {goal['target']})")
+    for variant, profile in (report.get("profile") or {}).items():
+        lines.append(f"\nWhere {variant}'s time goes ({profile['tool']}; {profile['samples']} samples), by own time")
+        lines += [f"  {row['percent']:5.1f}%  {row['function']}" for row in profile["top_own"]]
     for step, message in report.get("errors", {}).items():
         lines.append(f"\nFAILED {step}: {message}")
     return "\n".join(lines)

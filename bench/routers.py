@@ -17,12 +17,25 @@ from pathlib import Path
 
 from bench.process_cost import Cost, cost
 from bench.workload import Topics
+from pump.config import KAFKA_CLIENT
 from scripts.local_kafka import free_port
 from scripts.stream_apps import FUNCTION, StreamAppsError, jvm_command
 from scripts.stream_apps import build as build_stream_apps
 
 ROOT = Path(__file__).resolve().parent.parent
-ROUTERS = ("naive", "pump", "pump-eos", "pump-remote", "java-router")
+# The pump variants run on each Kafka client: kafka-python (the default) and librdkafka (`-librdkafka`).
+ROUTERS = (
+    "naive",
+    "pump",
+    "pump-eos",
+    "pump-remote",
+    "pump-librdkafka",
+    "pump-eos-librdkafka",
+    "pump-remote-librdkafka",
+    "java-router",
+)
+PUMPS = ("pump", "pump-librdkafka")  # in-process classification, one per client
+LIBRDKAFKA = "-librdkafka"
 # The pump with router.delivery=exactly-once (one Kafka transaction per batch), beside the default pump.
 EXACTLY_ONCE = "--router.delivery=exactly-once"
 # The Java peer runs with the JVM's own JIT and GC choices (not the demo's start-up-lean options); its clock,
@@ -137,6 +150,13 @@ def wait_http_ok(url: str, process: subprocess.Popen[bytes], log: Path, timeout:
     raise RouterError(f"{url} did not answer 200 within {timeout:.0f}s. The end of {log}:\n{tail(log)}")
 
 
+def on_client(variant: str) -> tuple[str, list[str]]:
+    """A pump variant's kind (pump, pump-remote, ...) and the properties that select its Kafka client."""
+    if variant.endswith(LIBRDKAFKA) and variant in ROUTERS:
+        return variant.removesuffix(LIBRDKAFKA), [f"--{KAFKA_CLIENT}=librdkafka"]
+    return variant, []
+
+
 def start_router(
     variant: str,
     bootstrap: str,
@@ -146,11 +166,13 @@ def start_router(
     *,
     properties: Sequence[str] = (),
 ) -> RouterProcess:
-    """Start `variant` (naive, pump, pump-eos, pump-remote or java-router) on `topics.input`, in a new group.
+    """Start `variant` (one of ROUTERS) reading `topics.input` with a new consumer group.
 
     `properties` (`--key=value`) are added to the pump's command line: settings other than the defaults.
     """
     router = RouterProcess(variant)
+    variant, client = on_client(variant)
+    properties = [*client, *properties]
     if variant == "naive":
         command = [sys.executable, "-m", "bench.naive_router", "--bootstrap", bootstrap, "--input", topics.input]
         command += ["--even", topics.even, "--odd", topics.odd, "--group", group]

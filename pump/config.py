@@ -78,6 +78,9 @@ LIBRDKAFKA_CONSUMER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
         "max.partition.fetch.bytes": 1024 * 1024,
         "isolation.level": "read_uncommitted",
         "reconnect.backoff.max.ms": 1_000,  # as RECONNECT_DEFAULTS
+        # librdkafka fetches ahead up to 64 MiB by default, more than a batch of max.poll.records needs:
+        # 16 MiB keeps the pump's memory near kafka-python's.
+        "queued.max.messages.kbytes": 16 * 1024,
     }
 )
 LIBRDKAFKA_PRODUCER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
@@ -216,17 +219,25 @@ class PumpConfig:
         """The producer setting that bounds one request (Kafka's max.request.size), in the client's terms."""
         return "message.max.bytes" if self.kafka_client == "librdkafka" else "max_request_size"
 
+    @property
+    def max_poll_records(self) -> int:
+        """The most records one poll returns (Kafka's max.poll.records), from the client's settings."""
+        key = "max.poll.records" if self.kafka_client == "librdkafka" else "max_poll_records"
+        return int(self.consumer_configs()[key])
+
     def consumer_configs(self) -> dict[str, Any]:
         """The consumer's settings in the client's terms: defaults, then `client` and `consumer`, then what the
         pump owns. Static membership's group.instance.id is a default (the user's own wins)."""
         if self.kafka_client == "librdkafka":
             static_rd = {"group.instance.id": self.group_instance_id} if self.group_instance_id else {}
+            committed_rd = {"isolation.level": "read_committed"} if self.exactly_once else {}
             return {
                 **LIBRDKAFKA_CONSUMER_DEFAULTS,
                 **static_rd,
                 **self.client,
                 **self.consumer,
                 **LIBRDKAFKA_CONSUMER_REQUIRED,
+                **committed_rd,
                 "group.id": self.group_id,
                 "auto.offset.reset": self.start_offset,
             }
@@ -247,8 +258,9 @@ class PumpConfig:
         }
 
     def producer_configs(self) -> dict[str, Any]:
-        if self.kafka_client == "librdkafka":  # exactly-once is kafka-python's only, in this version
-            return {**LIBRDKAFKA_PRODUCER_DEFAULTS, **self.client, **self.producer}
+        if self.kafka_client == "librdkafka":
+            transactional_rd = {"transactional.id": self.transactional_id} if self.exactly_once else {}
+            return {**LIBRDKAFKA_PRODUCER_DEFAULTS, **self.client, **self.producer, **transactional_rd}
         transactional = {"transactional_id": self.transactional_id} if self.exactly_once else {}
         return {
             **CLIENT_DEFAULTS,

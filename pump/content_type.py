@@ -29,10 +29,18 @@ def output_headers(headers: Sequence[Header], value: bytes | None) -> list[tuple
     """`headers` for the producer: a `contentType` for `value` (text/plain when it is UTF-8 text or null,
     application/octet-stream otherwise), in Spring's JSON header encoding.
 
+    Records of one topic mostly carry the same headers, so the answer is built once per distinct headers and
+    shared between their records: the caller must not modify it.
+
     >>> output_headers([("contentType", b'"application/json"')], b"Even timestamp: 05/17/19 17:56:36")
     [('contentType', b'"text/plain"'), ('spring_json_header_types', b'{"contentType":"java.lang.String"}')]
     """
-    content_type = TEXT if value is None or _is_text(value) else BINARY
+    return _headers_for(tuple(headers), value is None or value.isascii() or _is_utf8(value))
+
+
+@lru_cache(maxsize=256)
+def _headers_for(headers: tuple[Header, ...], text: bool) -> list[tuple[str, bytes]]:
+    content_type = TEXT if text else BINARY
     json_types = _ONLY_CONTENT_TYPE
     kept: list[tuple[str, bytes]] = []
     for name, raw in headers:
@@ -48,7 +56,7 @@ def output_headers(headers: Sequence[Header], value: bytes | None) -> list[tuple
     return kept
 
 
-def _is_text(value: bytes) -> bool:
+def _is_utf8(value: bytes) -> bool:
     try:
         value.decode()
     except UnicodeDecodeError:

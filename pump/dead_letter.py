@@ -94,11 +94,20 @@ def _sendable(headers: Sequence[Header]) -> list[tuple[str, bytes]]:
     return [(name, value if value is not None else b"") for name, value in headers]
 
 
-def record_size(key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> int:
+def record_size(
+    key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]], header_bytes: int | None = None
+) -> int:
     """An upper bound on the bytes a record takes alone in an uncompressed record batch, which is what a
-    topic's max.message.bytes and the producer's max.request.size limit."""
-    header_bytes = sum(len(name.encode()) + len(data) + HEADER_OVERHEAD for name, data in headers)
+    topic's max.message.bytes and the producer's max.request.size limit. `header_bytes`: headers_size(headers)
+    when the caller knows it already (records sharing one headers list)."""
+    if header_bytes is None:
+        header_bytes = headers_size(headers)
     return RECORD_OVERHEAD + len(key or b"") + len(value or b"") + header_bytes
+
+
+def headers_size(headers: Sequence[tuple[str, bytes]]) -> int:
+    """The bytes `headers` add to a record, at most."""
+    return sum(len(name.encode()) + len(data) + HEADER_OVERHEAD for name, data in headers)
 
 
 def fit(

@@ -1,5 +1,6 @@
-"""Delivery and acknowledgement: send a batch's outputs and dead letters, wait until the broker acknowledged
-every one, and settle what it refused (Kafka Connect's errors.tolerance); say where the batch stops.
+"""Delivery and acknowledgement: send a batch's outputs and dead letters, later wait until the broker
+acknowledged every one, and settle what it refused (Kafka Connect's errors.tolerance); say where the batch
+stops. Between the two the loop may poll and classify the next batch, while the producer delivers this one.
 
 A record is sent once: while the broker is away, or a topic is missing, the wait goes on (the client keeps
 sending what it holds) instead of sending the batch again, so an outage writes no duplicate; only what the
@@ -12,16 +13,16 @@ import logging
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, NamedTuple, Protocol
 
 from transforms.errors import Failure
 from transforms.record import Record
 
 from .classifier import Outcome
-from .clients import Producer
+from .clients import Batch, Positions, Producer
 from .config import PumpConfig
 from .content_type import output_headers
-from .dead_letter import dead_letter_headers, fit, log_failure, record_size
+from .dead_letter import dead_letter_headers, fit, headers_size, log_failure, record_size
 from .errors import BrokerUnavailable, RecordRefused, Undelivered
 from .health import PumpHealth
 from .metrics import PumpMetrics
@@ -67,9 +68,8 @@ class Stop:
     advice: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Send:
-    """One record to send: an output, or a dead letter."""
+class _Send(NamedTuple):
+    """One record to send: an output, or a dead letter (a tuple: one is built per record)."""
 
     topic: str
     key: bytes | None
@@ -79,11 +79,29 @@ class _Send:
     dead_letter: bool
 
 
+# One is built per output record: tuple.__new__ builds it in C, where _Send(...) runs a Python __new__.
+_new_send: Final = tuple.__new__
+
+
+@dataclass(slots=True)
+class InFlight:
+    """A batch sent and not yet acknowledged: its records, what the chain made of them, and what was sent."""
+
+    records: Sequence[Record]
+    outcomes: Sequence[Outcome]
+    next: Positions  # per partition, the offset after the batch's last record
+    started: float  # when it was polled, for the batch duration
+    stop: Stop | None  # the first failure with errors.tolerance=none: nothing from it on was sent
+    sends: dict[int, _Send]
+    refused: list[tuple[int, RecordRefused]]  # refused before sending: too large for their topic
+
+
 class BatchDelivery:
-    """Sends what the chain made of a batch and waits for the broker's acknowledgement of all of it.
+    """Sends what the chain made of a batch, and later waits for the broker's acknowledgement of all of it.
 
     Each record is sent with its index in the batch as its tag, so that the producer's answer names it.
-    `limits` are the largest record each topic takes (pump/startup.py).
+    `limits` are the largest record each topic takes (pump/startup.py). A producer holds one batch in
+    flight at a time: acknowledge() it before the next send().
     """
 
     def __init__(self, errors: ErrorHandling, config: PumpConfig, health: PumpHealth, metrics: PumpMetrics) -> None:
@@ -93,45 +111,76 @@ class BatchDelivery:
         self._metrics = metrics
         self._warned_silent_skips = False
 
-    def deliver(
+    def send(
         self,
         producer: Producer,
         limits: Mapping[str, int],
-        batch: Sequence[Record],
+        batch: Batch,
         outcomes: Sequence[Outcome],
+        started: float,
         between: Between,
-    ) -> Stop | None:
-        """Send every output and dead letter, then wait until the broker acknowledged all of them, however
-        long the broker is away (raises BrokerUnavailable only when `between` says to give up). Returns where
-        the batch stops, else None."""
-        stop = self._first_failure(batch, outcomes) if self._errors.tolerance == "none" else None
-        end = len(batch) if stop is None else stop.index
+    ) -> InFlight:
+        """Send every output and dead letter of `batch` (up to a stop with errors.tolerance=none); raises
+        BrokerUnavailable only when `between` says to give up waiting for a topic's metadata."""
+        records = batch.records
+        stop = self._first_failure(records, outcomes) if self._errors.tolerance == "none" else None
         sends: dict[int, _Send] = {}
         dropped = 0
-        for index in range(end):
+        for index in range(len(records) if stop is None else stop.index):
             outcome = outcomes[index]
             if isinstance(outcome, Record):
                 headers = output_headers(outcome.headers, outcome.value)
-                sends[index] = _Send(outcome.topic, outcome.key, outcome.value, headers, outcome.timestamp, False)
+                send = (outcome.topic, outcome.key, outcome.value, headers, outcome.timestamp, False)
+                sends[index] = _new_send(_Send, send)
             elif outcome is None:
                 dropped += 1
-            elif (dead := self._dead_letter(index, batch[index], outcome, limits)) is not None:
+            elif (dead := self._dead_letter(index, records[index], outcome, limits)) is not None:
                 sends[index] = dead
         if dropped:
             self._metrics.dropped.inc(dropped)
             self._health.dropped += dropped
-        refused = self._send_and_await(producer, limits, sends, between)
-        return self._settle_refusals(producer, limits, batch, outcomes, sends, refused, between) if refused else stop
+        refused = self._send_all(producer, limits, sends, between)
+        return InFlight(records, outcomes, batch.next, started, stop, sends, refused)
 
-    def _send_and_await(
+    def acknowledge(
+        self, producer: Producer, limits: Mapping[str, int], sent: InFlight, between: Between
+    ) -> Stop | None:
+        """Wait until the broker acknowledged everything `sent`, however long the broker is away (raises
+        BrokerUnavailable only when `between` says to give up), and settle what it refused. Returns where
+        the batch stops, else None."""
+        refused = self._await(producer, sent.sends, sent.refused, between)
+        if not refused:
+            return sent.stop
+        return self._settle_refusals(producer, limits, sent.records, sent.outcomes, sent.sends, refused, between)
+
+    def _send_all(
         self, producer: Producer, limits: Mapping[str, int], sends: Mapping[int, _Send], between: Between
     ) -> list[tuple[int, RecordRefused]]:
-        """Send `sends` (except those too large for their topic, refused at once) and wait until every one
-        is acknowledged or refused; counts the acknowledged ones. Returns the refused, in batch order."""
-        refused = [(tag, why) for tag, send in sends.items() if (why := _too_large(send, limits)) is not None]
+        """Send `sends`, except those too large for their topic: refused at once, and returned."""
+        refused: list[tuple[int, RecordRefused]] = []
+        header_bytes: dict[int, int] = {}  # per headers list (the outputs of a batch share a few): its size
         for tag, send in sends.items():
-            if all(tag != r for r, _ in refused):
+            headers = send.headers
+            size = header_bytes.get(id(headers))
+            if size is None:
+                size = header_bytes[id(headers)] = headers_size(headers)
+            why = _too_large(send, limits, size)
+            if why is None:
                 self._send(producer, tag, send, between)
+            else:
+                refused.append((tag, why))
+        return refused
+
+    def _await(
+        self,
+        producer: Producer,
+        sends: Mapping[int, _Send],
+        refused: list[tuple[int, RecordRefused]],
+        between: Between,
+    ) -> list[tuple[int, RecordRefused]]:
+        """Wait until every one of `sends` is acknowledged or refused (`refused`: those refused before
+        sending); counts the acknowledged ones. Returns the refused, in batch order."""
+        refused = list(refused)
         topics = {send.topic for send in sends.values()}
         while True:
             try:
@@ -149,7 +198,8 @@ class BatchDelivery:
                 if not between(topics):
                     raise
         refused.sort(key=lambda item: item[0])
-        self._acknowledged([send for tag, send in sends.items() if all(tag != r for r, _ in refused)])
+        refused_tags = {tag for tag, _ in refused}
+        self._acknowledged([send for tag, send in sends.items() if tag not in refused_tags])
         return refused
 
     def _send(self, producer: Producer, tag: int, send: _Send, between: Between) -> None:
@@ -218,7 +268,8 @@ class BatchDelivery:
                 dead_letters[index] = dead
         # The dead letters sent above are for records before any stop: everything before the stop is
         # committed, so they must be acknowledged first; one the broker refuses is the earlier stop.
-        for index, why in self._send_and_await(producer, limits, dead_letters, between):
+        again = self._await(producer, dead_letters, self._send_all(producer, limits, dead_letters, between), between)
+        for index, why in again:
             return self._dead_letter_refused(index, dead_letters[index], why)
         return stop
 
@@ -281,12 +332,14 @@ def refusal_failure(why: RecordRefused, output_topic: str | None, dead_letter_to
     )
 
 
-def _too_large(send: _Send, limits: Mapping[str, int]) -> RecordRefused | None:
+def _too_large(send: _Send, limits: Mapping[str, int], header_bytes: int) -> RecordRefused | None:
     """A record its topic cannot take, refused before it is sent: a broker's refusal would leave kafka-python's
     idempotent producer unable to send anything (a fatal state)."""
     limit = limits.get(send.topic)
-    size = record_size(send.key, send.value, send.headers)
-    if limit is None or size <= limit:
+    if limit is None:
+        return None
+    size = record_size(send.key, send.value, send.headers, header_bytes)
+    if size <= limit:
         return None
     return RecordRefused(
         f"the record takes about {size} bytes, more than topic {send.topic} takes ({limit} bytes: its "

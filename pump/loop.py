@@ -1,12 +1,13 @@
-"""The pump: poll a batch, classify it, send the results, wait for the broker's acknowledgement of all of
-them, then commit the batch's offsets (at-least-once); on trouble, rewind and retry. Each hard part has its
-module: delivery.py (sending, acknowledgement, dead letters), offsets.py (commits, rewinds, rebalances),
-startup.py (topics, clients, joining), signals.py (the stop request and its budget), pump/clients (the
-Kafka client seam)."""
+"""The pump: poll a batch, classify it, send the results; with a backlog, poll and classify the next batch
+while the broker acknowledges them; once all are acknowledged, commit the batch's offsets (at-least-once).
+On trouble, rewind both batches and retry. Each hard part has its module: delivery.py (sending,
+acknowledgement, dead letters), offsets.py (commits, rewinds, rebalances), startup.py (topics, clients,
+joining), signals.py (the stop request and its budget), pump/clients (the Kafka client seam)."""
 
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 
@@ -15,13 +16,14 @@ from prometheus_client import CollectorRegistry
 from spring_properties.binder_names import AUTO_CREATE_TOPICS
 from transforms.record import Record
 
-from .classifier import Classifier
-from .clients import KafkaClients, Partition, kafka_clients
+from .classifier import Classifier, Outcome
+from .clients import Batch, KafkaClients, Partition, kafka_clients
 from .config import PumpConfig
-from .delivery import BatchDelivery, ErrorHandling
+from .delivery import BatchDelivery, Between, ErrorHandling, InFlight
 from .errors import (
     BrokerUnavailable,
     ClassifierUnavailable,
+    PumpError,
     RecordFailed,
     TopicsMissing,
     TopicsNotCreated,
@@ -43,6 +45,10 @@ log = logging.getLogger("pump")
 _HOUSEKEEPING_INTERVAL_S = 1.0
 _PROBE_TIMEOUT_S = 5.0
 _RECREATE_INTERVAL_S = 5.0  # how often a missing topic is created again while a batch waits for it
+# A batch of at least this share of max.poll.records means the input has a backlog: its acknowledgement
+# overlaps the next poll. A smaller one (the loop keeps up) is acknowledged at once: waiting a turn for the
+# next poll would add that turn to every record's latency.
+_BACKLOG_SHARE = 0.1
 
 
 class Pump:
@@ -77,7 +83,7 @@ class Pump:
         self._health.trouble = self._trouble.diagnosis
         self._stop = StopRequest(config.shutdown_timeout_s, clock)
         self._outage = Outage(config.retry_backoff_s, config.retry_backoff_max_s, clock)
-        self._offsets = Offsets(config.input_topic, self._health, self._metrics, clock)
+        self._offsets = Offsets(config.input_topic, self._health, self._metrics, clock, self._settle_before_revocation)
         self._delivery = BatchDelivery(errors, config, self._health, self._metrics)
         self._batch_commit: BatchCommit = (
             ExactlyOnce(self._offsets, self._metrics, errors, config.ack_timeout_s, clock)
@@ -89,10 +95,15 @@ class Pump:
             config, topics, errors.dead_letter_topic, clients, self._trouble, self._health, self._outage, self._stop
         )
         self._connection: Connection | None = None
-        self._in_hand: Sequence[Record] = ()  # polled, not yet acknowledged: rewound if the turn fails
+        self._in_flight: InFlight | None = None  # sent, not yet acknowledged
+        self._in_hand: Sequence[Record] = ()  # polled, not sent yet
+        self._failed_in_revocation: PumpError | None = None  # raised by the loop once the poll returns
         self._next_housekeeping = 0.0
-        self._waiting_since: float | None = None  # when the batch in hand began to wait on the broker
+        self._waiting_since: float | None = None  # when the batch in flight began to wait on the broker
         self._next_recreate = 0.0
+        # Exactly-once has one transaction open at a time: each batch is settled before the next is sent.
+        overlap = not config.exactly_once
+        self._backlog_records = max(1, int(config.max_poll_records * _BACKLOG_SHARE)) if overlap else sys.maxsize
 
     def run(self) -> int:
         """Pump until request_stop(); returns 0 after a clean shutdown. Raises RecordFailed when a record
@@ -108,6 +119,8 @@ class Pump:
                     if self._stop.requested:
                         break  # what is in hand is said not committed, on the way out
                     self._retry_later(why, self._connection)
+            if self._connection is not None and not self._stop_budget_spent():
+                self._settle_before_stopping(self._connection)
         except RecordFailed as failed:
             self._health.fatal = str(failed)
             raise
@@ -117,34 +130,90 @@ class Pump:
         return 0
 
     def _run_once(self, connection: Connection) -> bool:
-        """One turn: poll a batch, classify it, send the results, await their acknowledgement, commit. True
+        """One turn: poll and classify the next batch while the broker acknowledges the one in flight; then
+        commit that one, and send this one (and, when the input has no backlog, acknowledge it at once). True
         when it proved the broker works: records moved, a commit or a probe answered."""
-        batch = self._poll(connection)
-        moved = False
-        if batch:
+        idle = True
+        outcomes: Sequence[Outcome] | None = None
+        try:
+            batch = self._poll(connection)
+            idle = not batch.records
             started = self._clock()
-            classified = classify_with_retries(self._classifier, batch, self._errors, self._stop.wait, self._clock)
-            outcomes = self._batch_commit.begin(connection, batch, classified)
+            if batch.records:
+                outcomes = classify_with_retries(self._classifier, batch.records, self._errors, self._stop.wait,
+                                                 self._clock)  # fmt: skip
+        finally:
+            moved = self._settle(connection, commit_alone=idle)
+        if outcomes is not None:
+            outcomes = self._batch_commit.begin(connection, batch.records, outcomes)
             self._waiting_since = self._clock()
-            stop = self._delivery.deliver(connection.producer, connection.limits, batch, outcomes, self._between)
-            self._waiting_since = None
-            self._health.topics_missing = None
-            if stop is None:
-                self._in_hand = ()
-                self._offsets.acknowledged(batch, resume_at=None)
-            else:  # what precedes the stop is done; the stopped record is where a restart resumes
-                self._in_hand = batch[stop.index :]
-                self._offsets.acknowledged(batch[: stop.index], resume_at=batch[stop.index])
-            self._batch_commit.commit(connection, self._stop.time_left(self.config.ack_timeout_s))
-            self._metrics.batch_duration.observe(self._clock() - started)
-            if stop is not None:
-                record = batch[stop.index]
-                raise RecordFailed(record.topic, record.partition or 0, record.offset or 0, stop.failure, stop.advice)
-            moved = True
-        elif self._offsets.pending:
-            self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))
+            try:
+                self._in_flight = self._delivery.send(
+                    connection.producer, connection.limits, batch, outcomes, started, self._between
+                )
+            finally:
+                self._waiting_since = None
+            self._in_hand = ()
+            if len(batch.records) < self._backlog_records:
+                self._settle(connection, commit_alone=False)
             moved = True
         return self._housekeeping(connection) or moved
+
+    def _settle(self, connection: Connection, *, commit_alone: bool) -> bool:
+        """Wait for the acknowledgement of the batch in flight, then commit (per partition, the offset after
+        its last record, or up to the record it stopped at); raise RecordFailed at a stop. With nothing in
+        flight, commit what a failed commit left only when `commit_alone` (the poll found nothing): else it
+        goes with the next batch's, after an acknowledgement that waits in slices a stop can cut. True when
+        there was something to acknowledge or commit."""
+        if self._failed_in_revocation is not None:
+            failed, self._failed_in_revocation = self._failed_in_revocation, None
+            raise failed
+        if self._in_flight is None and not (commit_alone and self._offsets.pending):
+            return False
+        stop = self._acknowledge(self._between) if self._in_flight is not None else None
+        self._batch_commit.commit(connection, self._stop.time_left(self.config.ack_timeout_s))
+        if stop is not None:
+            raise stop
+        return True
+
+    def _acknowledge(self, between: Between) -> RecordFailed | None:
+        """Acknowledge the batch in flight and take its offsets for the commit; the stop it met, if any."""
+        assert self._in_flight is not None and self._connection is not None
+        sent, connection = self._in_flight, self._connection
+        self._waiting_since = self._clock()
+        try:
+            stop = self._delivery.acknowledge(connection.producer, connection.limits, sent, between)
+        finally:
+            self._waiting_since = None
+        self._in_flight = None
+        self._health.topics_missing = None
+        self._metrics.batch_duration.observe(self._clock() - sent.started)
+        if stop is None:
+            self._offsets.acknowledged(sent.next)
+            return None
+        failed = sent.records[stop.index]
+        self._in_hand = [*sent.records[stop.index :], *self._in_hand]  # rewound if the commit fails
+        self._offsets.acknowledged_until(sent.records[: stop.index], resume_at=failed)
+        return RecordFailed(failed.topic, failed.partition or 0, failed.offset or 0, stop.failure, stop.advice)
+
+    def _settle_before_revocation(self) -> None:
+        """Called by the consumer, inside poll(), before partitions go: acknowledge the batch in flight so
+        that its offsets are committed before revocation. It waits one slice only (the consumer must get on
+        with the rebalance); a failure is raised by the loop after the poll, which rewinds the batch."""
+        if self._in_flight is not None:
+            try:
+                self._failed_in_revocation = self._acknowledge(lambda topics: False)
+            except Unavailable as why:
+                self._failed_in_revocation = why
+
+    def _settle_before_stopping(self, connection: Connection) -> None:
+        try:
+            self._settle(connection, commit_alone=True)
+        except Unavailable as why:
+            log.warning("The last batch is not acknowledged (%s): it is processed again after a restart.", why)
+
+    def _stop_budget_spent(self) -> bool:
+        return self._stop.requested and self._stop.time_left(self.config.shutdown_timeout_s) <= 0.1
 
     def _between(self, topics: Collection[str]) -> bool:
         """While a batch waits on the broker (delivery.Between): keep liveness, health and housekeeping going,
@@ -191,20 +260,24 @@ class Pump:
                 return
             connection.limits.update({t: min(size, connection.limits.get(t, size)) for t, size in limits.items()})
 
-    def _poll(self, connection: Connection) -> list[Record]:
-        batch = connection.consumer.poll(self.config.poll_timeout_ms / 1000)
+    def _poll(self, connection: Connection) -> Batch:
+        # With a batch in flight, take what the consumer has fetched already rather than wait for more.
+        timeout_s = 0.0 if self._in_flight is not None else self.config.poll_timeout_ms / 1000
+        batch = connection.consumer.poll(timeout_s)
         if batch.records:
             self._in_hand = batch.records
             fresh = self._offsets.polled(batch)
             self._health.broker_answered()
             self._health.consumed += fresh
             self._metrics.consumed.inc(fresh)
-        return batch.records
+        return batch
 
     def _retry_later(self, why: Unavailable, connection: Connection) -> None:
         """Rewind what is not acknowledged, report the outage (once), and back off before the next turn."""
-        self._offsets.rewind(connection.consumer, self._batch_commit.abort(connection, self._in_hand, why))
-        self._in_hand = ()
+        in_flight = self._in_flight.records if self._in_flight is not None else ()
+        rewind = self._batch_commit.abort(connection, [*in_flight, *self._in_hand], why)
+        self._offsets.rewind(connection.consumer, rewind)
+        self._in_flight, self._in_hand = None, ()
         if isinstance(why, TransactionFailed) and why.refused:
             return  # no outage: the batch again at once, its refused records failed (pump/transactions.py)
         self._metrics.retries.labels("classifier" if isinstance(why, ClassifierUnavailable) else "broker").inc()
@@ -263,6 +336,9 @@ class Pump:
         """Commit what is acknowledged, leave the group and close, within config.shutdown_timeout_s."""
         self._health.stopped = True
         connection, self._connection = self._connection, None
+        if self._in_flight is not None:  # not settled (the pump failed, or its budget is spent)
+            self._in_hand = [*self._in_flight.records, *self._in_hand]
+            self._in_flight = None
         try:
             if connection is not None:
                 self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))

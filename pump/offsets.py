@@ -21,17 +21,28 @@ class Offsets:
     """The input partitions' offsets; also the pump's RebalanceListener (pump.clients).
 
     The rebalance callbacks add and remove partitions rather than replace the set: with the cooperative
-    assignor (partition.assignment.strategy=CooperativeSticky) they name only what changed.
+    assignor (partition.assignment.strategy=CooperativeSticky) they name only what changed. Before a
+    revocation, `before_revocation` lets the loop settle the batch it has in flight, so that its offsets are
+    committed with the rest rather than processed again by the partitions' next owner.
     """
 
-    def __init__(self, input_topic: str, health: PumpHealth, metrics: PumpMetrics, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        input_topic: str,
+        health: PumpHealth,
+        metrics: PumpMetrics,
+        clock: Callable[[], float],
+        before_revocation: Callable[[], None],
+    ) -> None:
         self._input_topic = input_topic
+        self._before_revocation = before_revocation
         self._health = health
         self._metrics = metrics
         self._clock = clock
         self._uncommitted: dict[Partition, int] = {}  # acknowledged, commit pending
         self._positions: dict[Partition, int] = {}  # next offset per partition, for the lag
         self._read_to: dict[Partition, int] = {}  # the offset after the last record ever polled, per partition
+        self._behind: set[Partition] = set()  # rewound below their _read_to: their next records may be repeats
         self._assignment: set[Partition] = set()
 
     @property
@@ -43,12 +54,17 @@ class Offsets:
         """Note where each partition stands; returns how many of the batch's records were never polled before
         (a batch polled again after a rewind counts nothing new)."""
         self._positions.update(batch.next)
-        read_to = self._read_to
-        fresh = 0
-        for record in batch.records:  # polled records always have a partition and an offset
-            if (record.offset or 0) >= read_to.get(Partition(record.topic, record.partition or 0), 0):
-                fresh += 1
+        read_to, behind = self._read_to, self._behind
+        if behind.isdisjoint(batch.next):
+            fresh = len(batch.records)  # no partition of the batch was rewound: no record is a repeat
+        else:
+            fresh = 0
+            for record in batch.records:  # polled records always have a partition and an offset
+                if (record.offset or 0) >= read_to.get(Partition(record.topic, record.partition or 0), 0):
+                    fresh += 1
         for partition, end in batch.next.items():
+            if end >= read_to.get(partition, 0):
+                behind.discard(partition)
             read_to[partition] = max(end, read_to.get(partition, 0))
         return fresh
 
@@ -70,16 +86,25 @@ class Offsets:
         ]
         return said
 
-    def acknowledged(self, done: Sequence[Record], resume_at: Record | None) -> None:
-        """Everything in `done` is acknowledged: per partition, the offset after its last record is to be
-        committed; with a stop, the failed record's own offset, so that a restart resumes at it."""
+    def acknowledged(self, positions: Positions) -> None:
+        """A whole batch is acknowledged: `positions` (the offset after its last record, per partition) are
+        to be committed."""
+        self._to_commit(positions)
+
+    def acknowledged_until(self, done: Sequence[Record], resume_at: Record) -> None:
+        """A batch stopped at `resume_at`, everything before it acknowledged: per partition, the offset after
+        its last record done is to be committed; for the stop's, its own offset, so a restart resumes at it."""
         offsets: dict[Partition, int] = {}
         for record in done:
             offsets[Partition(record.topic, record.partition)] = record.offset + 1  # type: ignore[arg-type, operator]
-        if resume_at is not None:
-            offsets[Partition(resume_at.topic, resume_at.partition)] = resume_at.offset  # type: ignore[arg-type, assignment]
+        offsets[Partition(resume_at.topic, resume_at.partition)] = resume_at.offset  # type: ignore[arg-type, assignment]
+        self._to_commit(offsets)
+
+    def _to_commit(self, offsets: Positions) -> None:
         for partition, offset in offsets.items():
-            if self._uncommitted.get(partition, -1) < offset:
+            # A partition revoked or lost meanwhile is its next owner's to commit; per partition, offsets
+            # only move forward.
+            if partition in self._assignment and self._uncommitted.get(partition, -1) < offset:
                 self._uncommitted[partition] = offset
 
     def commit(self, consumer: Consumer, timeout_s: float) -> None:
@@ -116,6 +141,8 @@ class Offsets:
         for partition, offset in first.items():
             if consumer.seek(partition, offset):
                 self._positions[partition] = offset
+                if offset < self._read_to.get(partition, 0):
+                    self._behind.add(partition)
 
     def lags(self, consumer: Consumer) -> list[tuple[str, int, int]]:
         """(topic, partition, lag) for each partition held whose end offset the consumer knows."""
@@ -146,7 +173,9 @@ class Offsets:
             )
 
     def revoked(self, partitions: set[Partition]) -> Positions:
-        """Forget the partitions; return the acknowledged offsets still to commit for them."""
+        """Settle the batch in flight, forget the partitions; return the acknowledged offsets still to commit
+        for them."""
+        self._before_revocation()
         pending = {p: offset for p, offset in self._uncommitted.items() if p in partitions}
         self.lost(partitions)
         return pending

@@ -137,23 +137,38 @@ def _transactional(connection: Connection) -> TransactionalProducer:
     return connection.transactional
 
 
-# What exactly-once cannot work without, as (kafka-python keyword, Kafka's name, the values that contradict
-# it, why): a user's setting that contradicts it is a startup error naming the setting.
-_REQUIRED: tuple[tuple[str, str, tuple[Any, ...], str], ...] = (
-    ("acks", "acks", (0, 1), "transactions need acks=all"),
-    ("enable_idempotence", "enable.idempotence", (False,), "transactions need the idempotent producer"),
-    ("isolation_level", "isolation.level", ("read_uncommitted",), "the pump reads its input read_committed"),
+# The transaction timeout in force: Kafka's transaction.timeout.ms default, which both clients keep (the
+# setting is not configurable in python-router).
+TRANSACTION_TIMEOUT_MS = 60_000
+
+# What exactly-once cannot work without, as (Kafka's name, whether a value contradicts it, why): a user's
+# setting that contradicts it is a startup error naming the setting. The values are the same in both clients'
+# forms (acks 0 and 1 are 0 and 1 in each; librdkafka's "all" is -1).
+_REQUIRED: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("acks", lambda acks: acks in (0, 1), "transactions need acks=all"),
+    ("enable.idempotence", lambda enabled: enabled is False, "transactions need the idempotent producer"),
+    ("isolation.level", lambda level: level == "read_uncommitted", "the pump reads its input read_committed"),
+    (
+        "delivery.timeout.ms",
+        lambda ms: ms > TRANSACTION_TIMEOUT_MS,
+        f"a record must be delivered or given up on within the transaction's timeout, transaction.timeout.ms "
+        f"({TRANSACTION_TIMEOUT_MS} ms; librdkafka refuses more)",
+    ),
 )
 
 
-def exactly_once_conflicts(producer: Mapping[str, Any], consumer: Mapping[str, Any]) -> list[str]:
-    """The settings (kafka-python keywords, as the user gave them) that contradict router.delivery=exactly-once,
-    one message each."""
+def exactly_once_conflicts(
+    producer: Mapping[str, Any], consumer: Mapping[str, Any], client_name: Callable[[str], str]
+) -> list[str]:
+    """The settings that contradict router.delivery=exactly-once, one message each. `producer` and `consumer`
+    are the user's settings in the client's terms; `client_name` gives the client's name for a Kafka setting
+    (python_router.kafka_config.client_name)."""
     given = {**producer, **consumer}
     problems = []
-    for kwarg, name, contradicting, why in _REQUIRED:
-        if kwarg in given and given[kwarg] in contradicting:
-            value = str(given[kwarg]).lower()
+    for name, contradicts, why in _REQUIRED:
+        key = client_name(name)
+        if key in given and contradicts(given[key]):
+            value = str(given[key]).lower()
             problems.append(
                 f"router.delivery=exactly-once contradicts {name}={value}: {why}. Remove the {name} setting "
                 "(spring.cloud.stream.kafka.binder.configuration, producerProperties or consumerProperties), "

@@ -8,6 +8,7 @@ pump     only the pump (and its actuator, /route off): it classifies through `ro
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -21,10 +22,11 @@ from prometheus_client import CollectorRegistry
 
 from pump import ChainClassifier, ClassifierUnavailable, Pump, PumpConfig, RemoteClassifier, signals
 from pump.classifier import SwappableClassifier
-from pump.config import DELIVERY, KAFKA_CLIENT, KAFKA_CLIENTS
 from pump.transactions import exactly_once_conflicts
+from python_router import garbage
 from python_router.chain_watch import ChainFileWatcher
 from python_router.instance_identity import group_instance_id, instance_identity, transactional_id
+from python_router.kafka_config import client_name
 from python_router.live import LiveConfig
 from python_router.settings import CHAIN_LOCATION, DEFAULT_CHAIN, Settings
 from sidecar import AppInfo, SidecarServer, create_app, set_chain
@@ -84,6 +86,7 @@ class RouterApp:
     def run(self) -> int:
         """Serve until SIGTERM/SIGINT (or a record that stops the pump); the exit code."""
         self._log_startup()
+        garbage.tune_for_batches()
         registry = CollectorRegistry()
         live = LiveConfig(self, RouterApp.configure, registry)
         watcher = ChainFileWatcher(self.settings.chain_location, live.refresh) if self.settings.chain_watch else None
@@ -218,12 +221,9 @@ def _pump_config(settings: Settings, environ: Mapping[str, str]) -> tuple[PumpCo
     notes = [membership]
     tid = None
     if settings.delivery == "exactly-once":
-        if settings.kafka_client != KAFKA_CLIENTS[0]:
-            raise SettingsError(
-                f"{DELIVERY}=exactly-once needs {KAFKA_CLIENT}={KAFKA_CLIENTS[0]} in this version: set "
-                f"{KAFKA_CLIENT}={KAFKA_CLIENTS[0]}, or {DELIVERY}=at-least-once"
-            )
-        conflicts = exactly_once_conflicts(binder.kafka.producer, binder.kafka.consumer)
+        conflicts = exactly_once_conflicts(
+            binder.kafka.producer, binder.kafka.consumer, functools.partial(client_name, client=binder.kafka.client)
+        )
         if conflicts:
             raise SettingsError(conflicts)
         tid, note = transactional_id(settings, identity, fresh=lambda: uuid.uuid4().hex[:12])

@@ -412,6 +412,16 @@ _SETTINGS: dict[str, _Setting] = {
     ),
 }
 
+
+def client_name(setting: str, client: Client) -> str:
+    """`client`'s name for Kafka's client setting `setting` (kafka-python's keyword argument, librdkafka's
+    property), as the mapped settings hold it. Raises KeyError for a setting `client` does not take."""
+    form = _SETTINGS[setting].form(client)
+    if not isinstance(form, _Form):
+        raise KeyError(f"{client} does not take {setting}")
+    return form.name
+
+
 _SERDE = "records are bytes in and bytes out; Java (de)serializer classes do not apply"
 _KNOWN_UNUSED: dict[str, str] = {
     "bootstrap.servers": "the brokers come from spring.cloud.stream.kafka.binder.brokers",
@@ -419,7 +429,7 @@ _KNOWN_UNUSED: dict[str, str] = {
     "enable.auto.commit": "python-router commits offsets itself, after the producer's acknowledgement",
     "auto.commit.interval.ms": "python-router commits offsets itself, after the producer's acknowledgement",
     "transactional.id": "python-router derives it from the app, group and instance (router.delivery=exactly-once)",
-    "transaction.timeout.ms": "not configurable in python-router; kafka-python's default (60 s) applies",
+    "transaction.timeout.ms": "not configurable in python-router; Kafka's default (60 s) applies, on both clients",
     "key.serializer": _SERDE,
     "value.serializer": _SERDE,
     "key.deserializer": _SERDE,

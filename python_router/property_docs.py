@@ -110,7 +110,7 @@ GROUPS: Final = (
             DELIVERY,
             STRING,
             "The delivery guarantee: at-least-once, or exactly-once (Kafka transactions: each batch's outputs, "
-            "dead letters and offsets in one transaction; kafka-python only in this version).",
+            "dead letters and offsets in one transaction; on both Kafka clients).",
             DELIVERIES[0],
             (
                 ("at-least-once", "Commit offsets after the broker acknowledged every output, the default."),

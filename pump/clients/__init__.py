@@ -73,7 +73,8 @@ class RebalanceListener(Protocol):
     def revoked(self, partitions: set[Partition]) -> Positions:
         """These partitions are about to go to another member: returns the acknowledged positions still to
         commit for them, which the consumer commits before it lets them go (a failure there is logged:
-        their next owner then processes those records again)."""
+        their next owner then processes those records again). It may flush the producer first (the pump
+        acknowledges the batch it has in flight), so the consumer must not hold a lock the producer needs."""
         ...
 
     def lost(self, partitions: set[Partition]) -> None:
@@ -133,7 +134,8 @@ class Producer(Protocol):
         """Hand one record to the client (value None: a tombstone, also without a key). `tag` is the pump's
         name for it, returned by flush() if it is refused. A record the client refuses at once (too large,
         bad headers) is reported by the next flush() too. Raises BrokerUnavailable when the client cannot
-        take it in time (no metadata for the topic, its buffer full)."""
+        take it in time (no metadata for the topic, its buffer full). `headers` may be the same list for
+        many records: read it, never change it."""
         ...
 
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
@@ -164,8 +166,10 @@ class TransactionalProducer(Producer, Protocol):
 
     def commit(self, positions: Positions, consumer: Consumer, timeout_s: float) -> None:
         """Add `positions` as `consumer`'s group offsets to the transaction (with its group metadata, so
-        that the broker refuses a member the group has moved on from), then commit it. Raises Fenced,
-        GroupMovedOn, or BrokerUnavailable; after any of them the transaction must be aborted."""
+        that the broker refuses a member the group has moved on from), then commit it. Once the commit is
+        asked, it returns only when its outcome is known (a commit cannot be aborted): `timeout_s` bounds
+        the steps before. Raises Fenced, GroupMovedOn, TransactionFailed or BrokerUnavailable; after any of
+        them the transaction must be aborted."""
         ...
 
     def abort(self, timeout_s: float) -> None:
@@ -232,7 +236,7 @@ class KafkaClients(Protocol):
     def admin(self, configs: Mapping[str, Any]) -> Admin: ...
 
     def transactional_producer(self, configs: Mapping[str, Any]) -> TransactionalProducer:
-        """A producer for exactly-once delivery; `configs` hold its `transactional_id`."""
+        """A producer for exactly-once delivery; `configs` hold its transactional.id (in the client's terms)."""
         ...
 
     def trouble(self, brokers: str, configs: Mapping[str, Any]) -> ConnectionTrouble:

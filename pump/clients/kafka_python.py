@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, Final, NoReturn
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -30,11 +31,12 @@ from kafka.errors import (
     UnknownError,
     UnknownMemberIdError,
 )
+from kafka.partitioner.default import murmur2
 from kafka.partitioner.sticky import StickyPartitioner
 from kafka.serializer import Serializer
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from transforms.record import Record, make_record
+from transforms.record import make_record
 
 from ..broker_trouble import BrokerTrouble
 from ..errors import (
@@ -84,6 +86,37 @@ class NullableValue(Serializer):  # type: ignore[misc]  # kafka-python is untype
         return None if value is TOMBSTONE else value
 
 
+class Partitioner(StickyPartitioner):  # type: ignore[misc]  # kafka-python is untyped
+    """kafka-python's partitioning (murmur2 of the key, as Java's clients; a sticky partition per batch for
+    records without a key), with less work per record: kafka-python's builds three sets per record to check
+    that the sticky partition still has a leader, and hashes each key in pure Python."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._checked: dict[str, TopicPartition] = {}  # per topic, its sticky partition (one object, reused)
+
+    def partition(
+        self, topic: str, key: Any, serialized_key: bytes | None, value: Any, serialized_value: Any, cluster: Any
+    ) -> int:
+        if serialized_key is None:
+            sticky = self._sticky.get(topic)  # written under kafka-python's lock; reading a dict is atomic
+            checked = self._checked.get(topic)
+            if checked is None or checked.partition != sticky:
+                checked = self._checked[topic] = TopicPartition(topic, sticky)
+            if sticky is not None and cluster.leader_for_partition(checked) not in (None, -1):
+                return sticky  # type: ignore[no-any-return]
+        else:
+            partitions = cluster.partitions_for_topic(topic)
+            if partitions:
+                return sorted(partitions)[_key_hash(serialized_key) % len(partitions)]  # type: ignore[no-any-return]
+        return super().partition(topic, key, serialized_key, value, serialized_value, cluster)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=16384)  # an input's keys repeat (devices, users): hash each once
+def _key_hash(key: bytes) -> int:
+    return murmur2(key) & 0x7FFFFFFF  # type: ignore[no-any-return]
+
+
 @contextmanager
 def _fenced(configs: Mapping[str, Any]) -> Iterator[None]:
     """kafka-python's "a newer member took this identity" errors, as the seam's Fenced; also when it wraps one
@@ -91,9 +124,13 @@ def _fenced(configs: Mapping[str, Any]) -> Iterator[None]:
     try:
         yield
     except KafkaError as why:
-        cause = next((e for e in (why, *why.args) if isinstance(e, _FENCED)), None)
-        if cause is None:
-            raise
+        _raise_if_fenced(why, configs)
+        raise
+
+
+def _raise_if_fenced(why: KafkaError, configs: Mapping[str, Any]) -> None:
+    cause = next((e for e in (why, *why.args) if isinstance(e, _FENCED)), None)
+    if cause is not None:
         _raise_fenced(cause, configs)
 
 
@@ -122,7 +159,7 @@ class KafkaPython:
             return KafkaPythonConsumer(KafkaConsumer(**configs), configs)
 
     def producer(self, configs: Mapping[str, Any]) -> KafkaPythonProducer:
-        settings = {"partitioner": StickyPartitioner(), **configs, "value_serializer": NullableValue()}
+        settings = {"partitioner": Partitioner(), **configs, "value_serializer": NullableValue()}
 
         def build() -> KafkaProducer:
             with _broker_away():
@@ -156,9 +193,14 @@ class KafkaPythonConsumer:
         with _fenced(self._configs):
             polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000))
         for tp, records in polled.items():
-            partition = Partition(tp.topic, tp.partition)
-            batch.next[partition] = records[-1].offset + 1
-            batch.records.extend(map(_to_record, records))
+            topic, partition = tp.topic, tp.partition
+            batch.next[Partition(topic, partition)] = records[-1].offset + 1
+            # Inline, once per record: kafka-python's timestamp is -1 when the record has none.
+            batch.records += [
+                make_record(topic, r.value, r.key, tuple(r.headers), partition, r.offset,
+                            r.timestamp if r.timestamp is not None and r.timestamp >= 0 else None)
+                for r in records
+            ]  # fmt: skip
         return batch
 
     def seek(self, partition: Partition, offset: int) -> bool:
@@ -222,19 +264,6 @@ def _partitions(tps: set[TopicPartition]) -> set[Partition]:
     return {Partition(tp.topic, tp.partition) for tp in tps}
 
 
-def _to_record(record: Any) -> Record:
-    timestamp = record.timestamp
-    return make_record(
-        record.topic,
-        record.value,
-        record.key,
-        tuple(record.headers),
-        record.partition,
-        record.offset,
-        timestamp if timestamp is not None and timestamp >= 0 else None,
-    )
-
-
 class KafkaPythonProducer:
     """kafka-python's KafkaProducer as the seam's Producer: keeps each send's future until a flush reports it.
 
@@ -254,7 +283,8 @@ class KafkaPythonProducer:
         self._configs = configs or {}
         self._producer = producer
         self._sent: list[tuple[int, str, Any]] = []  # (tag, topic, its future or the error that refused it)
-        self._sizes: dict[tuple[int, str], int] = {}  # bytes of each record sent, until it is reported
+        # Each record taken, until it is reported: its size is computed only if the producer turns fatal.
+        self._records: dict[tuple[int, str], tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]] = {}
         self._at_fatal_before: set[tuple[int, str]] = set()
 
     def send(
@@ -266,15 +296,10 @@ class KafkaPythonProducer:
         headers: list[tuple[str, bytes]],
         timestamp_ms: int | None,
     ) -> None:
-        try:
-            with _fenced(self._configs):
-                future = self._producer.send(
-                    topic,
-                    value=TOMBSTONE if value is None else value,
-                    key=key,
-                    headers=headers,
-                    timestamp_ms=timestamp_ms,
-                )
+        try:  # not `with _fenced()`: a context manager per record costs about a microsecond
+            future = self._producer.send(
+                topic, value=TOMBSTONE if value is None else value, key=key, headers=headers, timestamp_ms=timestamp_ms
+            )
         except KafkaTimeoutError as why:
             raise BrokerUnavailable(
                 f"Kafka gave no metadata for topic {topic} in time ({why}): the broker is unreachable, or the "
@@ -282,12 +307,13 @@ class KafkaPythonProducer:
             ) from why
         except (*_RECORD_REFUSALS, ValueError, TypeError) as why:
             future = why
-        except KafkaError as why:  # a transaction in error (pump/transactions.py aborts it)
+        except KafkaError as why:  # a transaction in error (pump/transactions.py aborts it), or fenced
+            _raise_if_fenced(why, self._configs)
             self._not_taken(topic, why)
             return
         self._sent.append((tag, topic, future))
         if not isinstance(future, Exception):  # kafka-python took it: its headers are (str, bytes) pairs
-            self._sizes[(tag, topic)] = len(key or b"") + len(value or b"") + sum(len(v) for _, v in headers)
+            self._records[(tag, topic)] = (key, value, headers)
 
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
         deadline = time.monotonic() + timeout_s
@@ -301,8 +327,10 @@ class KafkaPythonProducer:
                         f"Kafka did not acknowledge the batch within {timeout_s:g}s ({why})"
                     ) from why
         sent, self._sent = self._sent, []
-        sizes, self._sizes = self._sizes, {}
+        records, self._records = self._records, {}
         if self._rebuild is not None and self._fatal():
+            sizes = {sent: len(key or b"") + len(value or b"") + sum(len(v) for _, v in headers)
+                     for sent, (key, value, headers) in records.items()}  # fmt: skip
             return self._replace(self._rebuild, sent, sizes)
         self._at_fatal_before.clear()
         refused: list[tuple[int, RecordRefused]] = []
@@ -368,7 +396,7 @@ class KafkaPythonProducer:
 def _transactional_producer(configs: Mapping[str, Any]) -> KafkaProducer:
     """A KafkaProducer with `configs`' transactional_id, its transactions initialised: this fences the older
     producer with the same id, and aborts its open transaction."""
-    settings = {"partitioner": StickyPartitioner(), **configs, "value_serializer": NullableValue()}
+    settings = {"partitioner": Partitioner(), **configs, "value_serializer": NullableValue()}
     with _broker_away():
         producer = KafkaProducer(**settings)
     try:
@@ -453,7 +481,7 @@ class KafkaPythonTransactionalProducer(KafkaPythonProducer):
                 log.warning("Could not abort the transaction (%s): starting a new producer with the same id.", why)
         # A new KafkaProducer with the same transactional.id: its start aborts the open transaction.
         _close_now(self._producer, 0.0)
-        self._sent, self._sizes, self._broken = [], {}, False
+        self._sent, self._records, self._broken = [], {}, False
         self._producer = _transactional_producer(self._configs)
 
 

@@ -1,6 +1,7 @@
 """The seam (pump/clients) on librdkafka through confluent-kafka (router.kafka.client=librdkafka): its types
 and error codes translated at the boundary, its rebalance callbacks calling the pump's listener, delivery
-reports checked at each flush, and its refusals named by pump/librdkafka_trouble.py.
+reports checked at each flush, its transactions (router.delivery=exactly-once), and its refusals named by
+pump/librdkafka_trouble.py.
 
 Settings arrive as librdkafka properties (python_router.kafka_config maps Kafka's names to them), merged with
 the pump's librdkafka defaults (pump/config.py); `max.poll.records` is not one: it is taken out here and
@@ -32,13 +33,13 @@ from ..errors import (
     BrokerUnavailable,
     Fenced,
     GroupMovedOn,
-    KafkaClientMissing,
     RecordRefused,
     RewindFailed,
+    TransactionFailed,
     Undelivered,
 )
 from ..librdkafka_trouble import LibrdkafkaTrouble
-from . import Batch, Partition, Positions, RebalanceListener, TopicSpec, TransactionalProducer
+from . import Batch, Consumer, Partition, Positions, RebalanceListener, TopicSpec
 
 log = logging.getLogger("pump")
 
@@ -74,6 +75,15 @@ _METADATA_TIMEOUT_S = 10.0  # as kafka-python's bootstrap_timeout_ms in the pump
 _METADATA_SLICE_S = 1.0
 _FULL_QUEUE_WAIT_S = 10.0  # how long send() waits for room in a full librdkafka queue
 _SEEK_ATTEMPTS = 3
+# librdkafka's codes for "a newer producer with this transactional.id took over" (_FENCED is its own, for both).
+_PRODUCER_FENCED: Final = frozenset({KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH})
+# How long init_transactions() may take: it waits for the coordinator, and for the previous instance's open
+# transaction to be aborted (or its commit to finish). Startup retries after it, as for any broker absence.
+_INIT_TRANSACTIONS_S = 10.0
+_STUCK_CALL_GRACE_S = 1.0  # past its own timeout, a librdkafka call that has not returned is given up on
+# consume() serves the commit's answer but returns only at its timeout or with a full batch: waiting for the
+# answer in slices this short adds at most this much to a batch (50 ms slices made p99 52 ms at 1,000/s).
+_COMMIT_SLICE_S = 0.001
 
 
 class Librdkafka:
@@ -93,6 +103,15 @@ class Librdkafka:
             return LibrdkafkaConsumer.build(self._watched(settings), batch)
 
     def producer(self, configs: Mapping[str, Any]) -> LibrdkafkaProducer:
+        build, missing = self._producer_factory(configs)
+        return LibrdkafkaProducer(build(), build, missing)
+
+    def transactional_producer(self, configs: Mapping[str, Any]) -> LibrdkafkaTransactionalProducer:
+        build, missing = self._producer_factory(configs)
+        return LibrdkafkaTransactionalProducer(build, str(configs["transactional.id"]), missing)
+
+    def _producer_factory(self, configs: Mapping[str, Any]) -> tuple[Callable[[], RdProducer], Callable[[str], None]]:
+        """What makes a librdkafka producer with `configs`, and what to tell of a topic the cluster lacks."""
         # Only failures are reported back: flush() returning with nothing left means every other record was
         # acknowledged, without a Python call per record.
         settings = self._watched({**configs, "delivery.report.only.error": True})
@@ -102,15 +121,7 @@ class Librdkafka:
             with self._building("producer"):
                 return RdProducer(settings)
 
-        missing = trouble.topic_missing if trouble is not None else (lambda topic: None)
-        return LibrdkafkaProducer(build(), build, missing)
-
-    def transactional_producer(self, configs: Mapping[str, Any]) -> TransactionalProducer:
-        """Exactly-once is kafka-python's only in this version: the entry point refuses it before this."""
-        raise KafkaClientMissing(
-            "router.delivery=exactly-once needs router.kafka.client=kafka-python in this version: set "
-            "router.kafka.client=kafka-python, or router.delivery=at-least-once"
-        )
+        return build, trouble.topic_missing if trouble is not None else (lambda topic: None)
 
     def admin(self, configs: Mapping[str, Any]) -> LibrdkafkaAdmin:
         with self._building("admin client"):
@@ -206,12 +217,16 @@ class LibrdkafkaConsumer:
                 messages += self._consumer.consume(self._batch - 1, 0)
         batch = Batch()
         after, records = batch.next, batch.records
+        partitions: dict[tuple[str | None, int | None], Partition] = {}  # one per partition, not per record
         for message in messages:
             error = message.error()
             if error is not None:
                 _consumer_error(error)
                 continue
-            partition = Partition(message.topic(), message.partition())  # type: ignore[arg-type]
+            where = (message.topic(), message.partition())
+            partition = partitions.get(where)
+            if partition is None:
+                partition = partitions[where] = Partition(*where)  # type: ignore[arg-type]
             offset: int = message.offset()  # type: ignore[assignment]
             after[partition] = offset + 1
             records.append(_to_record(message, partition, offset))
@@ -252,13 +267,18 @@ class LibrdkafkaConsumer:
             if left <= 0:
                 raise BrokerUnavailable(f"Kafka did not answer the offset commit within {timeout_s:.0f}s")
             room = max(self._batch - len(self._held), 1)
-            self._held += self._consumer.consume(room, min(left, 0.05))
+            self._held += self._consumer.consume(room, min(left, _COMMIT_SLICE_S))
         answer, self._answer = self._answer, None
         for result in answer if isinstance(answer, list) else ():
             if result.error is not None:
                 _commit_failed(result.error)
         if isinstance(answer, KafkaError):
             _commit_failed(answer)
+
+    def group_metadata(self) -> object:
+        """The group's generation and this member's id, for a transaction's offsets (librdkafka's opaque
+        object): the broker refuses them once the group has moved on from this member."""
+        return self._consumer.consumer_group_metadata()
 
     def _committed(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
         """on_commit: the answer to the commit waited for (an earlier one, given up on, is not it)."""
@@ -369,7 +389,12 @@ def _to_record(message: Message, partition: Partition, offset: int) -> Record:
 
 class LibrdkafkaProducer:
     """confluent-kafka's Producer as the seam's Producer: librdkafka reports back only the records it could not
-    deliver, each with the pump's tag; a flush that leaves nothing in its queue means the rest were acknowledged.
+    deliver; a flush that leaves nothing in its queue means the rest were acknowledged.
+
+    Every record shares one delivery callback (one built per record cost about a third of a microsecond, a
+    tenth of the pump's work per record): a failure report names its record by what it is (topic, key, value,
+    headers), and flush() finds which of the records sent since the last complete flush it is, the first not
+    yet matched. Records alike in all four are alike to the broker: the one it names fails, for the same reason.
 
     `rebuild` makes a new librdkafka producer, for when this one is left unable to send (a fatal error of the
     idempotent producer): what it had not settled is then reported Undelivered, to be sent again.
@@ -384,9 +409,181 @@ class LibrdkafkaProducer:
         self._producer = producer
         self._rebuild = rebuild
         self._missing = missing  # told of a topic the cluster does not have (deleted while in use)
-        self._failed: list[tuple[int, int, str, KafkaError]] = []  # (send number, tag, topic, why)
-        self._unsettled: dict[int, int] = {}  # tag -> send number, since the last flush that left nothing
+        # Since the last flush that left nothing: each record sent, in order, as (tag, topic, key, value, headers)
+        self._sent: list[tuple[int, str, bytes | None, bytes | None, list[tuple[str, bytes]]]] = []
+        self._refused_at_once: list[tuple[int, KafkaError]] = []  # (its place in _sent, why)
+        self._reports: list[tuple[KafkaError, Message | None]] = []  # failures librdkafka reported
+        self._on_delivery = self._report  # one bound method for every record
+
+    def send(
+        self,
+        tag: int,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]],
+        timestamp_ms: int | None,
+    ) -> None:
+        sent = self._sent
+        sent.append((tag, topic, key, value, headers))
+        try:
+            refused = self._produce(topic, key, value, headers, timestamp_ms, self._on_delivery)
+        except BrokerUnavailable:
+            sent.pop()
+            raise
+        if refused is not None:  # reported by the next flush
+            self._refused_at_once.append((len(sent) - 1, refused))
+
+    def _produce(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]],
+        timestamp_ms: int | None,
+        on_delivery: Callable[[KafkaError | None, Message], None],
+    ) -> KafkaError | None:
+        """Hand the record to librdkafka, waiting (within bounds) while its queue is full; the error when it
+        refused the record at once (too large, ...)."""
+        deadline = 0.0
+        while True:
+            try:
+                self._producer.produce(
+                    topic,
+                    value,
+                    key,
+                    on_delivery=on_delivery,
+                    timestamp=timestamp_ms or 0,
+                    headers=headers,  # type: ignore[arg-type]
+                )
+                return None
+            except BufferError:  # librdkafka's queue is full: let it deliver some, within bounds
+                deadline = deadline or time.monotonic() + _FULL_QUEUE_WAIT_S
+                if time.monotonic() > deadline:
+                    raise BrokerUnavailable(
+                        f"librdkafka's send queue stayed full for {_FULL_QUEUE_WAIT_S:.0f}s: Kafka is not taking "
+                        "records"
+                    ) from None
+                self._producer.poll(0.05)
+            except KafkaException as why:
+                error: KafkaError = why.args[0]
+                return error
+
+    def _report(self, error: KafkaError | None, message: Message | None) -> None:
+        if error is not None:
+            self._reports.append((error, message))
+
+    def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
+        left = self._producer.flush(timeout_s)
+        fatal = any(error.fatal() for error, _ in self._reports) or any(e.fatal() for _, e in self._refused_at_once)
+        if left and not fatal:
+            # Still pending: librdkafka keeps sending them, and the next flush waits for them (and reports
+            # the failures seen so far then).
+            raise BrokerUnavailable(f"Kafka did not acknowledge {left} record(s) within {timeout_s:.0f}s")
+        sent, failed = self._sent, self._failures()
+        self._sent, self._refused_at_once, self._reports = [], [], []
+        refused: list[tuple[int, RecordRefused]] = []
+        lost: list[int] = []  # places in `sent`
+        why = ""
+        for place, error in failed:
+            tag, topic = sent[place][0], sent[place][1]
+            if error.code() in _RECORD_REFUSALS:
+                refused.append((tag, _refusal(error)))
+                continue
+            if error.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
+                self._missing(topic)
+            lost.append(place)
+            why = why or f"{error.name()}: {error.str()}"
+        if fatal and self._rebuild is not None:
+            # This producer cannot send any more: a new one sends everything it had not settled again.
+            why = why or "librdkafka's producer failed"
+            reported = {tag for tag, _ in refused}
+            lost = [place for place, send in enumerate(sent) if send[0] not in reported]
+            self._producer.purge()
+            self._producer = self._rebuild()
+        if lost:
+            tags = [sent[place][0] for place in lost]
+            raise Undelivered(f"Kafka did not take {len(tags)} record(s) ({why})", tags, refused)
+        return refused
+
+    def _failures(self) -> list[tuple[int, KafkaError]]:
+        """Each failure, with the place in _sent of the record it names, in the order sent. A report that names
+        no record sent (it cannot happen, unless librdkafka changed a record) fails every record not failed
+        otherwise, so that they are sent again: a duplicate, never a loss."""
+        failed = dict(self._refused_at_once)
+        if self._reports:
+            places: dict[tuple[Any, ...], list[int]] = {}
+            for place, (_, topic, key, value, headers) in enumerate(self._sent):
+                if place not in failed:
+                    places.setdefault((topic, key, value, tuple(headers)), []).append(place)
+            for error, message in self._reports:
+                alike = places.get(_what(message), []) if message is not None else []
+                if alike:
+                    failed[alike.pop(0)] = error
+                else:
+                    log.error("librdkafka reported a failure (%s) for a record it was not sent: sending the "
+                              "batch again", error.str())  # fmt: skip
+                    failed.update({p: error for p in range(len(self._sent)) if p not in failed})
+        return sorted(failed.items())
+
+    def close(self, timeout_s: float) -> None:
+        if self._producer.flush(timeout_s):
+            # Not acknowledged in time: nothing of theirs is committed, so they are redone after a restart.
+            self._producer.purge()
+        self._producer.close()
+
+
+def _what(message: Message) -> tuple[Any, ...]:
+    """A delivery report's record, as LibrdkafkaProducer keeps what it sent."""
+    given: list[tuple[str, bytes | None]] = message.headers() or []  # type: ignore[assignment]
+    headers = tuple((name, b"" if value is None else value) for name, value in given)
+    return message.topic(), message.key(), message.value(), headers  # an empty header value may come back None
+
+
+class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
+    """The seam's TransactionalProducer on librdkafka. librdkafka's errors carry what to do, and the seam
+    translates them by that: a fenced producer (a newer one has the transactional.id) is Fenced; an error that
+    requires an abort (`txn_requires_abort()`) is TransactionFailed; a retriable one (`retriable()`: a timeout,
+    the broker away) is BrokerUnavailable; a fatal one leaves this librdkafka producer unable to go on, so the
+    next abort() starts afresh with a new one (its init_transactions aborts the open transaction).
+
+    As in the Producer, a record produce() refuses at once is reported refused by flush() and does not fail
+    the transaction; a record the broker refused or librdkafka gave up on fails the whole transaction
+    (TransactionFailed, naming the refused ones). Unlike the Producer, each record gets a delivery callback
+    of its own that names it by its send number: a report that arrives late, from a transaction already
+    aborted, must not be taken for a record of the next one that looks the same.
+
+    librdkafka's transaction calls take a timeout, and one that timed out can be called again to resume it.
+    A commit is waited for until its outcome is known: once asked, the coordinator may have it and can no
+    longer abort it, so giving up would leave the batch committed and yet read again. An abort that timed
+    out is resumed before the next transaction begins.
+    """
+
+    def __init__(
+        self, build: Callable[[], RdProducer], transactional_id: str, missing: Callable[[str], None] = lambda t: None
+    ) -> None:
+        self._build = build
+        self._transactional_id = transactional_id
+        super().__init__(self._initialised(), None, missing)
+        self._broken = False  # this librdkafka producer cannot go on: a new one before the next transaction
+        self._aborting = False  # an abort timed out: resumed before the next transaction begins
+        self._abandoned = False  # a call of the librdkafka producer never returned: it is left to itself
+        self._abort_timeout_s = _INIT_TRANSACTIONS_S
         self._sends = 0
+        self._failed: list[tuple[int, int, str, KafkaError]] = []  # (send number, tag, topic, why)
+        self._refused_numbers: set[int] = set()  # send numbers produce() itself refused (never sent)
+        self._first_of_transaction = 1  # send number: reports of earlier ones belong to ended transactions
+
+    def _initialised(self) -> RdProducer:
+        """A new librdkafka producer, its transactions initialised: this fences any older producer with the
+        same transactional.id and aborts its open transaction (or waits for its commit to finish)."""
+        producer = self._build()
+        try:
+            self._call("initialise transactions", lambda: producer.init_transactions(_INIT_TRANSACTIONS_S))
+        except BaseException:
+            _discard(producer)
+            raise
+        return producer
 
     def send(
         self,
@@ -399,73 +596,202 @@ class LibrdkafkaProducer:
     ) -> None:
         self._sends += 1
         number = self._sends
-        self._unsettled[tag] = number
-        report = functools.partial(self._report, number, tag, topic)
-        deadline = 0.0
-        while True:
-            try:
-                self._producer.produce(
-                    topic,
-                    value,
-                    key,
-                    on_delivery=report,
-                    timestamp=timestamp_ms or 0,
-                    headers=headers,  # type: ignore[arg-type]
-                )
-                return
-            except BufferError:  # librdkafka's queue is full: let it deliver some, within bounds
-                deadline = deadline or time.monotonic() + _FULL_QUEUE_WAIT_S
-                if time.monotonic() > deadline:
-                    raise BrokerUnavailable(
-                        f"librdkafka's send queue stayed full for {_FULL_QUEUE_WAIT_S:.0f}s: Kafka is not taking "
-                        "records"
-                    ) from None
-                self._producer.poll(0.05)
-            except KafkaException as why:  # refused at once (too large, ...): reported by the next flush
-                self._failed.append((number, tag, topic, why.args[0]))
-                return
+        report = functools.partial(self._numbered_report, number, tag, topic)
+        refused = self._produce(topic, key, value, headers, timestamp_ms, report)
+        if refused is not None:
+            self._failed.append((number, tag, topic, refused))
+            self._refused_numbers.add(number)
 
-    def _report(self, number: int, tag: int, topic: str, error: KafkaError | None, message: Message) -> None:
+    def _numbered_report(self, number: int, tag: int, topic: str, error: KafkaError | None, message: Message) -> None:
         if error is not None:
             self._failed.append((number, tag, topic, error))
 
+    def begin(self) -> None:
+        if self._aborting or self._broken:
+            self._finish_abort()
+        self._call("begin a transaction", self._producer.begin_transaction)
+        self._first_of_transaction = self._sends + 1
+
     def flush(self, timeout_s: float) -> list[tuple[int, RecordRefused]]:
-        left = self._producer.flush(timeout_s)
-        failed = sorted(self._failed)  # in the order sent
-        if left and not any(error.fatal() for *_, error in failed):
-            # Still pending: librdkafka keeps sending them, and the next flush waits for them (and reports
-            # the failures seen so far then).
+        try:
+            left = self._producer.flush(timeout_s)
+        except (KafkaException, SystemError) as why:
+            error = _kafka_error_in(why)
+            if error is None:
+                raise
+            raise self._translated("deliver the transaction's records", error) from why
+        failed = sorted(f for f in self._failed if f[0] >= self._first_of_transaction)
+        fenced = next((error for *_, error in failed if _producer_fenced(error)), None)
+        if fenced is not None:
+            raise self._fenced(fenced)
+        fatal = any(error.fatal() for *_, error in failed)
+        if left and not fatal:  # still pending: librdkafka keeps sending them, the next flush waits again
             raise BrokerUnavailable(f"Kafka did not acknowledge {left} record(s) within {timeout_s:.0f}s")
-        self._failed = []
-        refused: list[tuple[int, RecordRefused]] = []
-        lost: list[tuple[int, int]] = []  # (send number, tag)
-        why = ""
+        at_once = self._refused_numbers
+        self._failed, self._refused_numbers = [], set()
+        self._broken = self._broken or fatal
+        refused: list[tuple[int, RecordRefused]] = []  # by produce() itself: failed, the transaction goes on
+        by_broker: list[tuple[int, RecordRefused]] = []
+        lost: list[KafkaError] = []
         for number, tag, topic, error in failed:
             if error.code() in _RECORD_REFUSALS:
-                refused.append((tag, _refusal(error)))
+                (refused if number in at_once else by_broker).append((tag, _refusal(error)))
                 continue
             if error.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
                 self._missing(topic)
-            lost.append((number, tag))
-            why = why or f"{error.name()}: {error.str()}"
-        if any(error.fatal() for *_, error in failed) and self._rebuild is not None:
-            # This producer cannot send any more: a new one sends everything it had not settled again.
-            why = why or "librdkafka's producer failed"
-            reported = {tag for tag, _ in refused}
-            lost = sorted({(n, t) for t, n in self._unsettled.items() if t not in reported} | set(lost))
-            self._producer.purge()
-            self._producer = self._rebuild()
-        self._unsettled.clear()
+            lost.append(error)
         if lost:
-            tags = [tag for _, tag in sorted(lost)]
-            raise Undelivered(f"Kafka did not take {len(tags)} record(s) ({why})", tags, refused)
+            said = f"Kafka did not take {len(lost)} record(s) of the transaction ({lost[0].name()}: {lost[0].str()})"
+            raise TransactionFailed(f"{said}: the transaction is aborted and the batch done again", by_broker)
+        if by_broker:
+            raise TransactionFailed(
+                f"Kafka refused {len(by_broker)} record(s) of the transaction ({by_broker[0][1]}): the transaction "
+                "is aborted and the batch done again, those records failed",
+                by_broker,
+            )
         return refused
 
+    def commit(self, positions: Positions, consumer: Consumer, timeout_s: float) -> None:
+        if not isinstance(consumer, LibrdkafkaConsumer):
+            raise TypeError(f"a librdkafka transaction needs a librdkafka consumer, not {type(consumer)}")
+        if positions:
+            offsets = [TopicPartition(p.topic, p.partition, offset) for p, offset in positions.items()]
+            try:
+                self._add_offsets(offsets, consumer.group_metadata(), timeout_s)
+            except KafkaException as why:
+                error: KafkaError = why.args[0]
+                _raise_if_fenced(error)  # the consumer's group.instance.id
+                if error.code() in _GROUP_MOVED_ON and error.code() != KafkaError._STATE:
+                    raise GroupMovedOn(f"{error.name()}: {error.str()}") from why
+                raise self._translated("add the offsets to the transaction", error) from why
+        said = False
+        while True:
+            try:
+                self._producer.commit_transaction(timeout_s)
+                return
+            except KafkaException as why:
+                error = why.args[0]
+                if error.txn_requires_abort() or error.fatal() or not error.retriable():
+                    raise self._translated("commit the transaction", error) from why
+                reason = f"{error.name()}: {error.str()}"
+            if not said:
+                said = True
+                log.warning(
+                    "Kafka has not committed the transaction within %.0fs (%s): waiting for its outcome, since a "
+                    "commit once asked cannot be aborted.",
+                    timeout_s,
+                    reason,
+                )
+
+    def _add_offsets(self, offsets: list[TopicPartition], group: object, timeout_s: float) -> None:
+        """send_offsets_to_transaction, bounded in time. librdkafka 2.16's call can outlive its timeout for
+        good once the broker restarted (librdkafka issues #5456 and #5511, measured here: still blocked 3 min
+        after the broker was back), so it runs aside; when it does not return in time, this producer is given
+        up (a new one with the transactional.id fences it and aborts its transaction) and the batch is done
+        again."""
+        raised: list[BaseException] = []
+
+        def add() -> None:
+            try:
+                self._producer.send_offsets_to_transaction(offsets, group, timeout_s)
+            except BaseException as why:
+                raised.append(why)
+
+        adding = threading.Thread(target=add, name="librdkafka-send-offsets", daemon=True)
+        adding.start()
+        adding.join(timeout_s + _STUCK_CALL_GRACE_S)
+        if adding.is_alive():
+            self._broken = True
+            self._abandoned = True
+            said = (
+                f"Kafka did not add the offsets to the transaction within {timeout_s:.0f}s, and librdkafka's call "
+                "does not give up: a new producer with the same transactional.id takes over"
+            )
+            log.warning("%s.", said)  # said once per producer given up, even within an outage already told
+            raise BrokerUnavailable(said)
+        if raised:
+            raise raised[0]
+
+    def abort(self, timeout_s: float) -> None:
+        self._abort_timeout_s = timeout_s
+        self._aborting = True
+        self._finish_abort()
+
+    def _finish_abort(self) -> None:
+        """Abort the open transaction (or resume an abort that timed out); when this producer cannot, start
+        afresh with a new one. Raises BrokerUnavailable when the broker does not answer: tried again before
+        the next transaction begins."""
+        if not self._broken:
+            try:
+                self._call("abort the transaction", lambda: self._producer.abort_transaction(self._abort_timeout_s))
+            except TransactionFailed as why:
+                log.warning("Could not abort the transaction (%s): starting a new producer with the same id.", why)
+                self._broken = True
+        self._aborting = False
+        if not self._abandoned:
+            self._producer.poll(0)  # the purged records' reports, dropped with the transaction
+        self._failed, self._refused_numbers = [], set()
+        if self._broken:
+            if not self._abandoned:  # a call still blocked in it: left alone, fenced by the replacement
+                self._producer.purge()
+            replacement = self._initialised()  # raises BrokerUnavailable while the broker is away
+            if not self._abandoned:
+                _discard(self._producer)
+            self._producer, self._broken, self._abandoned = replacement, False, False
+
+    def _call(self, what: str, call: Callable[[], object]) -> None:
+        try:
+            call()
+        except KafkaException as why:
+            raise self._translated(what, why.args[0]) from why
+
+    def _translated(self, what: str, error: KafkaError) -> Exception:
+        """librdkafka's error from a transaction call, as the seam's."""
+        said = f"{error.name()}: {error.str()}"
+        if _producer_fenced(error):
+            return self._fenced(error)
+        if error.retriable() and not error.fatal() and not error.txn_requires_abort():
+            return BrokerUnavailable(f"Kafka did not {what} in time ({said})")
+        if not error.txn_requires_abort():  # fatal, or a state this producer cannot leave: a new one
+            self._broken = True
+        return TransactionFailed(
+            f"Kafka could not {what} ({said}): the transaction is aborted, the batch done again", []
+        )
+
     def close(self, timeout_s: float) -> None:
-        if self._producer.flush(timeout_s):
-            # Not acknowledged in time: nothing of theirs is committed, so they are redone after a restart.
-            self._producer.purge()
-        self._producer.close()
+        if self._broken:  # close() would try to abort the transaction, which this producer no longer can
+            if not self._abandoned:
+                _discard(self._producer)
+            return
+        super().close(timeout_s)
+
+    def _fenced(self, error: KafkaError) -> Fenced:
+        self._broken = True
+        identity = f"transactional.id {self._transactional_id}"
+        return Fenced(
+            f"Fenced: {identity} now belongs to another producer ({error.name()}: {error.str()}): {FENCED_ADVICE}."
+        )
+
+
+def _producer_fenced(error: KafkaError) -> bool:
+    # After a fatal error librdkafka may answer with _FATAL, its words naming the cause.
+    return error.code() in _PRODUCER_FENCED or (error.code() == KafkaError._FATAL and "fenced" in error.str().lower())
+
+
+def _kafka_error_in(raised: BaseException) -> KafkaError | None:
+    """The KafkaError a confluent-kafka call raised, or that caused what it raised: after a fatal error,
+    confluent-kafka 2.16's flush() calls the next delivery report with the KafkaException pending, which
+    Python turns into a SystemError whose cause it is (measured: a fenced producer's flush)."""
+    for error in (raised, raised.__cause__, raised.__context__):
+        if isinstance(error, KafkaException) and isinstance(error.args[0], KafkaError):
+            return error.args[0]
+    return None
+
+
+def _discard(producer: RdProducer) -> None:
+    """Drop what a producer holds and let it go, without waiting for the broker."""
+    producer.purge()
+    producer.poll(0)
 
 
 def _refusal(error: KafkaError) -> RecordRefused:

@@ -69,7 +69,8 @@ class FakeConsumer:
         self.positions: dict[Partition, int] = {}
         self.joined = False
         self.closed_timeout_s: float | None = None
-        self.on_idle: Callable[[], None] = lambda: None  # called when a poll finds nothing to return
+        # Called when a poll that may wait finds nothing (with a batch in flight the pump polls without waiting).
+        self.on_idle: Callable[[], None] = lambda: None
         self.seeks: list[tuple[Partition, int]] = []
 
     def subscribe(self, topics: Sequence[str], listener: RebalanceListener) -> None:
@@ -114,7 +115,7 @@ class FakeConsumer:
                 batch.records += [_record(partition, position + i, stored) for i, stored in enumerate(taken)]
                 batch.next[partition] = self.positions[partition] = position + len(taken)
                 budget -= len(taken)
-        if not batch.records:
+        if not batch.records and timeout_s > 0:
             self.on_idle()
         return batch
 

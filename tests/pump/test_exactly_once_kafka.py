@@ -1,6 +1,7 @@
-"""router.delivery=exactly-once on a real Apache Kafka broker: after a SIGKILL mid-run, a broker restart
-mid-run, and a zombie (an instance paused while a new one with its identity takes over), a read_committed
-reader of the outputs and of the dead-letter topic sees every input record's result exactly once.
+"""router.delivery=exactly-once on a real Apache Kafka broker, on both Kafka clients (the `kafka_client`
+fixture): after a SIGKILL mid-run, a broker restart mid-run, and a zombie (an instance paused while a new one
+with its identity takes over), a read_committed reader of the outputs and of the dead-letter topic sees every
+input record's result exactly once.
 
 Each pump runs in its own process (tests/pump/run_pump.py). Duplicate counts are printed (run with -s).
 """
@@ -82,20 +83,17 @@ def _eos(topics: Topics, identity: str, *extra: str, delivery: str = "exactly-on
 logs, pumps = test_pump_kafka.logs, test_pump_kafka.pumps
 
 
-@pytest.fixture
-def kafka_client() -> str:
-    """Exactly-once is kafka-python's only in this version (with librdkafka it is refused at startup:
-    tests/python_router/test_instance_identity.py)."""
-    return "kafka-python"
-
-
 # Each scenario also runs at-least-once, for the duplicates exactly-once saves (docs/pump.md).
 DELIVERIES = pytest.mark.parametrize("delivery", ["exactly-once", "at-least-once"])
 
 
 @DELIVERIES
 def test_exactly_once_a_pump_killed_mid_run_and_restarted_duplicates_nothing(
-    bootstrap: str, pumps: Callable[..., PumpProcess], record_property: Callable[[str, object], None], delivery: str
+    bootstrap: str,
+    pumps: Callable[..., PumpProcess],
+    record_property: Callable[[str, object], None],
+    delivery: str,
+    kafka_client: str,
 ) -> None:
     topics = Topics.fresh("eos-crash")
     create_topic(bootstrap, topics.input)
@@ -111,7 +109,8 @@ def test_exactly_once_a_pump_killed_mid_run_and_restarted_duplicates_nothing(
     second = pumps(topics, *_eos(topics, "0", delivery=delivery))
     wait_until_consumed(bootstrap, topics.group, topics.input, timeout=180, pump=second)
     assert second.stop() == 0
-    report(f"{delivery}, SIGKILL mid-run", assert_exactly_once(bootstrap, topics, 50_000, delivery), record_property)
+    duplicates = assert_exactly_once(bootstrap, topics, 50_000, delivery)
+    report(f"{kafka_client}, {delivery}, SIGKILL mid-run", duplicates, record_property)
 
 
 @DELIVERIES
@@ -120,12 +119,19 @@ def test_exactly_once_a_broker_restart_mid_run_duplicates_nothing(
     tmp_path: Path,
     record_property: Callable[[str, object], None],
     delivery: str,
+    kafka_client: str,
 ) -> None:
     broker = private_broker()
     topics = Topics.fresh("eos-restart")
     create_topic(broker.bootstrap, topics.input)
     produce(broker.bootstrap, topics.input, _records(0, 30_000))
-    pump = PumpProcess(broker.bootstrap, topics, tmp_path, *_eos(topics, "0", "--ack-timeout", "5", delivery=delivery))
+    pump = PumpProcess(
+        broker.bootstrap,
+        topics,
+        tmp_path,
+        *_eos(topics, "0", "--ack-timeout", "5", delivery=delivery),
+        client=kafka_client,
+    )
     try:
         _wait_for_commit(broker.bootstrap, topics, at_least=5_000, pump=pump)
         broker.stop()
@@ -138,11 +144,11 @@ def test_exactly_once_a_broker_restart_mid_run_duplicates_nothing(
         if pump.process.poll() is None:
             pump.kill()
     duplicates = assert_exactly_once(broker.bootstrap, topics, 30_000, delivery)
-    report(f"{delivery}, broker restart mid-run", duplicates, record_property)
+    report(f"{kafka_client}, {delivery}, broker restart mid-run", duplicates, record_property)
 
 
 def test_a_zombie_is_fenced_writes_nothing_visible_and_exits_saying_so(
-    bootstrap: str, pumps: Callable[..., PumpProcess], record_property: Callable[[str, object], None]
+    bootstrap: str, pumps: Callable[..., PumpProcess], record_property: Callable[[str, object], None], kafka_client: str
 ) -> None:
     topics = Topics.fresh("eos-zombie")
     create_topic(bootstrap, topics.input)
@@ -164,7 +170,8 @@ def test_a_zombie_is_fenced_writes_nothing_visible_and_exits_saying_so(
         assert loading.result(timeout=120) == 20_000
     wait_until_consumed(bootstrap, topics.group, topics.input, timeout=120, pump=new)
     assert new.stop() == 0
-    report("exactly-once, zombie fenced", assert_exactly_once(bootstrap, topics, 20_000), record_property)
+    duplicates = assert_exactly_once(bootstrap, topics, 20_000)
+    report(f"{kafka_client}, exactly-once, zombie fenced", duplicates, record_property)
 
 
 def test_exactly_once_an_output_the_broker_refuses_is_dead_lettered_once_in_a_new_transaction(

@@ -3,14 +3,29 @@ pump's types (stand-ins for kafka-python's clients; the integration tests run th
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
-from kafka.errors import KafkaTimeoutError, MessageSizeTooLargeError, NotLeaderForPartitionError
+from kafka.errors import (
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    NotLeaderForPartitionError,
+    RebalanceInProgressError,
+)
 from kafka.future import Future
+from kafka.partitioner.default import DefaultPartitioner
+from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from pump.clients import TopicSpec
-from pump.clients.kafka_python import TOMBSTONE, KafkaPythonAdmin, KafkaPythonProducer, NullableValue
+from pump.clients import Partition, TopicSpec
+from pump.clients.kafka_python import (
+    TOMBSTONE,
+    KafkaPythonAdmin,
+    KafkaPythonProducer,
+    NullableValue,
+    Partitioner,
+    _Rebalance,
+)
 from pump.errors import BrokerUnavailable, Undelivered
 
 
@@ -103,6 +118,103 @@ def test_a_record_not_acknowledged_for_another_reason_is_undelivered_to_be_sent_
     stub.flush_error = KafkaTimeoutError("Timeout after waiting for 1 secs.")
     with pytest.raises(BrokerUnavailable, match="did not acknowledge the batch within 1s"):
         producer.flush(1.0)
+
+
+class Cluster:
+    """The part of kafka-python's ClusterMetadata a partitioner reads: partition -> leader (-1: none)."""
+
+    def __init__(self, leaders: dict[int, int]) -> None:
+        self.leaders = leaders
+
+    def topics(self) -> set[str]:
+        return {"t"}
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        return set(self.leaders) if topic == "t" else None
+
+    def available_partitions_for_topic(self, topic: str) -> set[int] | None:
+        return {p for p, leader in self.leaders.items() if leader != -1} if topic == "t" else None
+
+    def leader_for_partition(self, tp: Any) -> int | None:
+        return self.leaders.get(tp.partition) if tp.topic == "t" else None
+
+
+def test_keys_go_where_kafka_pythons_murmur2_partitioner_sends_them() -> None:
+    cluster = Cluster({0: 1, 1: 1, 2: -1, 3: 1, 4: 1})
+    keys = [f"key-{i}".encode() for i in range(300)] + [b"", b"\x00\xff"]
+    ours = Partitioner()
+    assert [ours.partition("t", k, k, b"v", b"v", cluster) for k in keys] == [
+        DefaultPartitioner().partition("t", k, k, b"v", b"v", cluster) for k in keys
+    ]
+
+
+def test_a_keyless_record_sticks_to_its_partition_while_it_has_a_leader() -> None:
+    cluster = Cluster({0: 1, 1: 1, 2: 1})
+    partitioner = Partitioner()
+    first = partitioner.partition("t", None, None, b"v", b"v", cluster)
+    assert {partitioner.partition("t", None, None, b"v", b"v", cluster) for _ in range(50)} == {first}
+    cluster.leaders[first] = -1  # its leader went away: another one, as kafka-python's does
+    moved = partitioner.partition("t", None, None, b"v", b"v", cluster)
+    assert moved != first and cluster.leaders[moved] != -1
+    partitioner.on_new_batch("t", cluster, moved)  # a batch is full: the next records go elsewhere
+    assert partitioner.partition("t", None, None, b"v", b"v", cluster) != moved
+    with pytest.raises(ValueError, match="not found"):
+        partitioner.partition("gone", None, None, b"v", b"v", cluster)
+
+
+class Listener:
+    """The pump's side of a rebalance, recording what it hears; hands back `pending` on revocation."""
+
+    def __init__(self, pending: dict[Any, int]) -> None:
+        self.pending = pending
+        self.heard: list[tuple[str, set[Any]]] = []
+
+    def assigned(self, partitions: set[Any]) -> None:
+        self.heard.append(("assigned", partitions))
+
+    def revoked(self, partitions: set[Any]) -> dict[Any, int]:
+        self.heard.append(("revoked", partitions))
+        return self.pending
+
+    def lost(self, partitions: set[Any]) -> None:
+        self.heard.append(("lost", partitions))
+
+
+class CommittingConsumer:
+    """KafkaConsumer.commit_async: records the offsets, or fails."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.fails = fails
+        self.committed: list[dict[Any, Any]] = []
+
+    def commit_async(self, offsets: dict[Any, Any]) -> Future:
+        if self.fails:
+            return Future().failure(RebalanceInProgressError("too late"))
+        self.committed.append(offsets)
+        return Future().success(None)
+
+
+def test_the_pumps_rebalance_listener_hears_its_own_types_and_revocation_commits_what_it_hands_back() -> None:
+    listener, consumer = Listener({Partition("t", 1): 42}), CommittingConsumer()
+    rebalance = _Rebalance(listener, consumer)  # type: ignore[arg-type]
+    asyncio.run(rebalance.on_partitions_assigned({TopicPartition("t", 0), TopicPartition("t", 1)}))
+    asyncio.run(rebalance.on_partitions_revoked({TopicPartition("t", 1)}))
+    asyncio.run(rebalance.on_partitions_lost({TopicPartition("t", 0)}))
+
+    assert listener.heard == [
+        ("assigned", {Partition("t", 0), Partition("t", 1)}),
+        ("revoked", {Partition("t", 1)}),
+        ("lost", {Partition("t", 0)}),
+    ]
+    assert consumer.committed == [{TopicPartition("t", 1): OffsetAndMetadata(42, "", -1)}]
+
+
+def test_a_commit_before_revocation_that_fails_is_logged_and_the_rebalance_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rebalance = _Rebalance(Listener({Partition("t", 0): 7}), CommittingConsumer(fails=True))  # type: ignore[arg-type]
+    asyncio.run(rebalance.on_partitions_revoked({TopicPartition("t", 0)}))
+    assert "Could not commit before the rebalance" in caplog.text and "processed again" in caplog.text
 
 
 class FatalAfterRefusal(ProducerRecording):

@@ -17,12 +17,31 @@ from pump.clients.librdkafka import Librdkafka, LibrdkafkaConsumer, LibrdkafkaPr
 from pump.errors import BrokerUnavailable, GroupMovedOn, KafkaClientMissing, RewindFailed, Undelivered
 
 
+class FakeMessage:
+    """confluent-kafka's Message in a delivery report: the record as it was sent."""
+
+    def __init__(self, topic: str, key: bytes | None, value: bytes | None, headers: Any) -> None:
+        self._what = (topic, key, value, headers)
+
+    def topic(self) -> str:
+        return self._what[0]
+
+    def key(self) -> bytes | None:
+        return self._what[1]
+
+    def value(self) -> bytes | None:
+        return self._what[2]
+
+    def headers(self) -> Any:
+        return self._what[3]
+
+
 class FakeProducer:
     """confluent-kafka's Producer as far as the seam uses it: produce() keeps the delivery callback;
     flush() reports the failures the test chose, and says how many records are left."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes | None, Callable[..., None]]] = []
+        self.sent: list[tuple[str, bytes | None, Callable[..., None], FakeMessage]] = []
         self.fail: dict[bytes | None, KafkaError] = {}
         self.left = 0
         self.full = 0  # produce() raises BufferError this many times first
@@ -33,15 +52,16 @@ class FakeProducer:
             raise BufferError("Local: Queue full")
         if value == b"too large":
             raise KafkaException(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, "Broker: Message size too large"))
-        self.sent.append((topic, value, kwargs["on_delivery"]))
+        message = FakeMessage(topic, key, value, list(kwargs["headers"]))
+        self.sent.append((topic, value, kwargs["on_delivery"], message))
 
     def poll(self, timeout: float) -> int:
         return 0
 
     def flush(self, timeout: float) -> int:
-        for _, value, report in self.sent:
+        for _, value, report, message in self.sent:
             if value in self.fail:
-                report(self.fail[value], None)
+                report(self.fail[value], message)
         self.sent.clear()
         return self.left
 
@@ -78,12 +98,12 @@ def test_a_record_refused_for_what_it_is_is_returned_with_its_tag_in_the_order_s
 def test_records_left_after_the_timeout_stay_pending_and_the_next_flush_reports_them() -> None:
     seam, fake = producer()
     send(seam, 7, b"a")
-    report = fake.sent[0][2]
+    report, message = fake.sent[0][2], fake.sent[0][3]
     fake.left = 1
     with pytest.raises(BrokerUnavailable, match="did not acknowledge 1 record"):
         seam.flush(0.1)
     fake.left = 0
-    report(KafkaError(KafkaError.INVALID_RECORD, "Broker: Invalid record"), None)  # delivered late: refused
+    report(KafkaError(KafkaError.INVALID_RECORD, "Broker: Invalid record"), message)  # late: refused
     assert [tag for tag, _ in seam.flush(5)] == [7]
 
 
@@ -97,6 +117,32 @@ def test_records_the_client_gave_up_on_for_a_broker_reason_are_undelivered_for_s
     with pytest.raises(Undelivered, match="Message timed out") as lost:
         seam.flush(5)
     assert lost.value.tags == [0] and [tag for tag, _ in lost.value.refused] == [1]
+
+
+def test_a_failure_report_names_the_first_of_records_alike_and_headers_tell_records_apart() -> None:
+    seam, fake = producer()
+    fake.fail[b"same"] = KafkaError(KafkaError.INVALID_RECORD, "Broker: Invalid record")
+    seam.send(0, "evenDest", b"k", b"same", [("h", b"1")], None)
+    seam.send(1, "evenDest", b"k", b"other", [("h", b"1")], None)
+    seam.send(2, "evenDest", b"k", b"same", [("h", b"1")], None)
+    seam.send(3, "evenDest", b"k", b"same", [("h", b"2")], None)
+    fake.sent = [fake.sent[2]]  # only the third record fails: it is reported with what it is
+    assert [tag for tag, _ in seam.flush(5)] == [0]  # alike to the first in all four: that one is named
+
+
+def test_a_failure_report_for_a_record_never_sent_has_the_whole_batch_sent_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seam, fake = producer()
+    send(seam, 0, b"a")
+    send(seam, 1, b"b")
+    report = fake.sent[0][2]
+    fake.sent.clear()
+    report(KafkaError(KafkaError._MSG_TIMED_OUT, "Local: Message timed out"), FakeMessage("x", None, b"?", []))
+    with pytest.raises(Undelivered) as lost:
+        seam.flush(5)
+    assert lost.value.tags == [0, 1]
+    assert "for a record it was not sent" in caplog.text
 
 
 def test_a_send_to_a_topic_the_cluster_does_not_have_is_told_to_the_trouble_watcher() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -60,6 +60,24 @@ def run_until_idle(pump: Pump, clients: FakeClients) -> int:
 
     clients.consumer = consumer  # type: ignore[method-assign]
     return pump.run()
+
+
+class DownDuring:
+    """Wraps a client's method: the broker is down during the calls (numbered from 1) that `failing` picks."""
+
+    def __init__(self, broker: FakeBroker, failing: Callable[[int], bool]) -> None:
+        self.broker, self.failing, self.calls = broker, failing, 0
+
+    def wrap(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            self.calls += 1
+            self.broker.down = self.failing(self.calls)
+            try:
+                return method(*args)
+            finally:
+                self.broker.down = False
+
+        return call
 
 
 def test_routes_each_timestamp_with_the_recipes_text_and_commits_after_the_batch() -> None:
@@ -172,29 +190,18 @@ def test_a_commit_that_fails_is_retried_without_producing_again() -> None:
     broker = broker_with(EVEN)
     pump, clients = make_pump(broker)
     build = clients.consumer
-    attempts = 0
+    commits = DownDuring(broker, lambda call: call == 1)
 
     def consumer(configs: Any) -> Any:
         built = build(configs)
-        real_commit = built.commit
-
-        def commit(positions: Any, timeout_s: float) -> None:
-            nonlocal attempts
-            attempts += 1
-            broker.down = attempts == 1
-            try:
-                real_commit(positions, timeout_s)
-            finally:
-                broker.down = False
-
-        built.commit = commit  # type: ignore[method-assign]
+        built.commit = commits.wrap(built.commit)  # type: ignore[method-assign]
         return built
 
     clients.consumer = consumer  # type: ignore[method-assign]
 
     run_until_idle(pump, clients)
 
-    assert attempts == 2
+    assert commits.calls == 2
     assert broker.committed_offset("recipe", "timeDest") == 1
     assert broker.values("evenDest") == [b"Even timestamp: " + EVEN]  # not produced twice
 
@@ -446,21 +453,24 @@ def test_a_rebalance_commits_the_acknowledged_offsets_of_the_revoked_partitions(
     broker = broker_with(EVEN, ODD)
     pump, clients = make_pump(broker)
     build = clients.consumer
-    rounds = 0
+    commits = 0
+    revoked = False
 
     def consumer(configs: Any) -> Any:
         built = build(configs)
         real_commit, real_poll = built.commit, built.poll
 
         def commit(positions: Any, timeout_s: float) -> None:
-            if rounds == 1:  # the batch's own commit meets a rebalance...
+            nonlocal commits
+            commits += 1
+            if commits == 1:  # the batch's own commit meets a rebalance...
                 raise GroupMovedOn("rebalancing")
             real_commit(positions, timeout_s)
 
         def poll(timeout_s: float) -> Any:
-            nonlocal rounds
-            rounds += 1
-            if rounds == 2:
+            nonlocal revoked
+            if commits == 1 and not revoked:
+                revoked = True
                 built.revoke_all()  # ...and the listener, called in the next poll, commits it
             return real_poll(timeout_s)
 
@@ -472,8 +482,38 @@ def test_a_rebalance_commits_the_acknowledged_offsets_of_the_revoked_partitions(
 
     pump.run()
 
+    assert revoked and commits == 2
     assert broker.committed_offset("recipe", "timeDest") == 2
     assert broker.values("evenDest") == [b"Even timestamp: " + EVEN]  # not processed twice
+
+
+def test_a_revocation_while_a_batch_is_in_flight_acknowledges_and_commits_it_first() -> None:
+    broker = broker_with(EVEN, ODD)
+    pump, clients = make_pump(broker, consumer={"max_poll_records": 2})
+    events: list[str] = []
+    recording(clients, events)
+    build = clients.consumer
+
+    def consumer(configs: Any) -> Any:
+        built = build(configs)
+        real_poll = built.poll
+
+        def poll(timeout_s: float) -> Any:
+            if events == ["poll [0, 1]", "send 0", "send 1"]:  # the batch is in flight
+                events.append("revoke")
+                built.revoke_all()
+            return real_poll(timeout_s)
+
+        built.poll = poll  # type: ignore[method-assign]
+        return built
+
+    clients.consumer = consumer  # type: ignore[method-assign]
+
+    run_until_idle(pump, clients)
+
+    assert events[:6] == ["poll [0, 1]", "send 0", "send 1", "revoke", "flush", "commit 2"]
+    assert broker.values("evenDest") == [b"Even timestamp: " + EVEN]  # not processed again after the rebalance
+    assert broker.values("oddDest") == [b"Odd timestamp: " + ODD]
 
 
 def test_readiness_follows_the_assignment_and_liveness_the_loops_progress() -> None:
@@ -611,3 +651,157 @@ def test_the_assignment_follows_incremental_rebalances_of_the_cooperative_assign
     listener.assigned({t2})
     assert pump.ready()
     assert pump.health_components()["consumer"]["details"]["assignment"] == ["timeDest-0", "timeDest-2"]  # type: ignore[index]
+
+
+def recording(clients: FakeClients, events: list[str]) -> None:
+    """Log, in order, each poll (with what it returned), send, flush and commit of the clients built."""
+    build_consumer, build_producer = clients.consumer, clients.producer
+
+    def consumer(configs: Any) -> Any:
+        built = build_consumer(configs)
+        real_poll, real_commit = built.poll, built.commit
+
+        def poll(timeout_s: float) -> Any:
+            batch = real_poll(timeout_s)
+            events.append(f"poll {[r.offset for r in batch.records]}")
+            return batch
+
+        def commit(positions: Any, timeout_s: float) -> None:
+            real_commit(positions, timeout_s)
+            events.append(f"commit {dict(positions)[Partition('timeDest', 0)]}")
+
+        built.poll, built.commit = poll, commit  # type: ignore[method-assign]
+        return built
+
+    def producer(configs: Any) -> Any:
+        built = build_producer(configs)
+        real_send, real_flush = built.send, built.flush
+
+        def send(tag: int, *args: Any) -> None:
+            real_send(tag, *args)
+            events.append(f"send {tag}")
+
+        def flush(timeout_s: float) -> Any:
+            events.append("flush")
+            return real_flush(timeout_s)
+
+        built.send, built.flush = send, flush  # type: ignore[method-assign]
+        return built
+
+    clients.consumer, clients.producer = consumer, producer  # type: ignore[method-assign]
+
+
+def test_the_next_batch_is_polled_while_the_broker_acknowledges_and_each_commit_follows_its_flush() -> None:
+    broker = broker_with(EVEN, ODD, EVEN, ODD)
+    pump, clients = make_pump(broker, consumer={"max_poll_records": 2})
+    events: list[str] = []
+    recording(clients, events)
+
+    run_until_idle(pump, clients)
+
+    assert events == [
+        "poll [0, 1]", "send 0", "send 1",
+        "poll [2, 3]",  # while batch 1 is in flight
+        "flush", "commit 2",  # batch 1 acknowledged, then committed
+        "send 0", "send 1",
+        "poll []", "flush", "commit 4",
+        "poll []",  # nothing in flight: the pump waits for records (the test stops it here)
+    ]  # fmt: skip
+    assert broker.values("evenDest") == [b"Even timestamp: " + EVEN] * 2
+
+
+def test_without_a_backlog_each_batch_is_acknowledged_and_committed_before_the_next_poll() -> None:
+    broker = broker_with(EVEN, ODD, EVEN)
+    pump, clients = make_pump(broker, consumer={"max_poll_records": 100})  # 3 records: far from a backlog
+    events: list[str] = []
+    recording(clients, events)
+
+    run_until_idle(pump, clients)
+
+    assert events == ["poll [0, 1, 2]", "send 0", "send 1", "send 2", "flush", "commit 3", "poll []"]
+
+
+def test_a_batch_in_flight_waits_out_an_outage_with_the_next_in_hand_and_nothing_is_sent_twice() -> None:
+    broker = broker_with(EVEN, ODD, EVEN, ODD)
+    pump, clients = make_pump(broker, consumer={"max_poll_records": 2})
+    events: list[str] = []
+    recording(clients, events)
+    build = clients.producer
+
+    def producer(configs: Any) -> Any:
+        built = build(configs)
+        built.flush = DownDuring(broker, lambda call: call == 1).wrap(built.flush)  # batch 1's times out
+        return built
+
+    clients.producer = producer  # type: ignore[method-assign]
+
+    run_until_idle(pump, clients)
+
+    assert events[:8] == ["poll [0, 1]", "send 0", "send 1", "poll [2, 3]", "flush", "flush", "commit 2", "send 0"]
+    assert clients.consumers[0].seeks == []  # waited for, not rewound
+    assert broker.committed_offset("recipe", "timeDest") == 4
+    assert broker.values("evenDest") == [b"Even timestamp: " + EVEN] * 2  # each once
+    assert broker.values("oddDest") == [b"Odd timestamp: " + ODD] * 2
+
+
+def test_an_acknowledgement_failing_at_a_revocation_rewinds_the_batch_in_flight_and_the_one_behind_it() -> None:
+    broker = broker_with(EVEN, ODD, EVEN, ODD)
+    pump, clients = make_pump(broker, consumer={"max_poll_records": 2})
+    events: list[str] = []
+    recording(clients, events)
+    build_producer, build_consumer = clients.producer, clients.consumer
+
+    def producer(configs: Any) -> Any:
+        built = build_producer(configs)
+        built.flush = DownDuring(broker, lambda call: call == 1).wrap(built.flush)  # down during the revocation
+        return built
+
+    def consumer(configs: Any) -> Any:
+        built = build_consumer(configs)
+        real_poll = built.poll
+
+        def poll(timeout_s: float) -> Any:
+            if events == ["poll [0, 1]", "send 0", "send 1"]:  # batch 1 in flight
+                events.append("revoke")
+                built.revoke_all()
+            return real_poll(timeout_s)
+
+        built.poll = poll  # type: ignore[method-assign]
+        return built
+
+    clients.producer, clients.consumer = producer, consumer  # type: ignore[method-assign]
+
+    run_until_idle(pump, clients)
+
+    assert events[:5] == ["poll [0, 1]", "send 0", "send 1", "revoke", "flush"]  # one slice, then give up
+    assert clients.consumers[0].seeks == [(("timeDest", 0), 0)]  # back to batch 1's first record
+    assert broker.committed_offset("recipe", "timeDest") == 4
+    # Batch 1 was delivered late by the first attempt and again after the rewind: duplicates, no loss.
+    routed = broker.values("evenDest") + broker.values("oddDest")
+    assert {b"Even timestamp: " + EVEN, b"Odd timestamp: " + ODD} == set(routed) and len(routed) >= 4
+
+
+def test_a_stop_request_with_a_batch_in_flight_acknowledges_and_commits_it_before_leaving() -> None:
+    broker = broker_with(EVEN, ODD)
+    pump, clients = make_pump(broker)
+    build = clients.consumer
+
+    def consumer(configs: Any) -> Any:
+        built = build(configs)
+        real_poll = built.poll
+
+        def poll(timeout_s: float) -> Any:
+            batch = real_poll(timeout_s)
+            if batch.records:
+                pump.request_stop()  # SIGTERM while the batch is classified and sent
+            return batch
+
+        built.poll = poll  # type: ignore[method-assign]
+        return built
+
+    clients.consumer = consumer  # type: ignore[method-assign]
+
+    assert pump.run() == 0
+
+    assert broker.committed_offset("recipe", "timeDest") == 2
+    assert broker.values("oddDest") == [b"Odd timestamp: " + ODD]

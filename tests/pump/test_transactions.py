@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from pump.clients import Consumer, Positions
+from pump.clients import Consumer, Partition, Positions
 from pump.errors import BrokerUnavailable, RecordFailed, RecordRefused, TransactionFailed
 from pump.health import PumpHealth
 from pump.metrics import PumpMetrics
@@ -51,7 +51,8 @@ def outputs(batch: Sequence[Record]) -> list[Any]:
 @pytest.fixture
 def setup() -> tuple[ExactlyOnce, Offsets, StubTransactions, Connection]:
     metrics = PumpMetrics(CollectorRegistry())
-    offsets = Offsets("in", PumpHealth("g", "b"), metrics, clock=lambda: 0.0)
+    offsets = Offsets("in", PumpHealth("g", "b"), metrics, clock=lambda: 0.0, before_revocation=lambda: None)
+    offsets.assigned({Partition("in", 0)})
     errors = SimpleNamespace(dead_letter_topic="in.dlq")
     stub = StubTransactions()
     connection = Connection(consumer=None, producer=stub, transactional=stub)  # type: ignore[arg-type]
@@ -62,7 +63,7 @@ def test_a_commit_puts_the_acknowledged_offsets_in_the_transaction_and_leaves_no
     once, offsets, stub, connection = setup
     batch = records(3)
     once.begin(connection, batch, outputs(batch))
-    offsets.acknowledged(batch, resume_at=None)
+    offsets.acknowledged({Partition("in", 0): 3})
     once.commit(connection, 5.0)
     assert stub.calls == [("begin", None), ("commit", {("in", 0): 3})]
     assert not offsets.pending  # nothing left for a commit outside the transaction
@@ -72,7 +73,7 @@ def test_an_abort_gives_back_the_whole_batch_and_forgets_its_offsets(setup: Any)
     once, offsets, stub, connection = setup
     batch = records(4)
     once.begin(connection, batch, outputs(batch))
-    offsets.acknowledged(batch[:2], resume_at=batch[2])
+    offsets.acknowledged_until(batch[:2], resume_at=batch[2])
     stub.fail_commit = BrokerUnavailable("away")
     with pytest.raises(BrokerUnavailable):
         once.commit(connection, 5.0)

@@ -83,27 +83,55 @@ def test_an_unknown_delivery_is_refused_naming_the_valid_ones() -> None:
         app("--router.delivery=exactly")
 
 
+CLIENTS = pytest.mark.parametrize("client", ["kafka-python", "librdkafka"])
+
+
+@CLIENTS
 @pytest.mark.parametrize(
     ("setting", "named"),
     [
         (f"{BINDER}.producerProperties.acks=1", "contradicts acks=1: transactions need acks=all"),
+        (f"{BINDER}.producerProperties.acks=0", "contradicts acks=0: transactions need acks=all"),
         (f"{BINDER}.configuration.enable.idempotence=false", "contradicts enable.idempotence=false"),
         (f"{BINDER}.consumerProperties.isolation.level=read_uncommitted", "isolation.level=read_uncommitted"),
+        (f"{BINDER}.producerProperties.delivery.timeout.ms=120000", "delivery.timeout.ms=120000: a record must"),
     ],
 )
-def test_exactly_once_refuses_a_setting_that_contradicts_it_naming_it(setting: str, named: str) -> None:
+def test_exactly_once_refuses_a_setting_that_contradicts_it_naming_it_on_either_client(
+    setting: str, named: str, client: str
+) -> None:
     with pytest.raises(SettingsError, match=named):
-        app("--router.delivery=exactly-once", f"--{setting}")
+        app("--router.delivery=exactly-once", f"--router.kafka.client={client}", f"--{setting}")
 
 
-def test_exactly_once_accepts_acks_all_stated_explicitly() -> None:
-    config = app("--router.delivery=exactly-once", f"--{BINDER}.producerProperties.acks=all").pump_config
+@CLIENTS
+@pytest.mark.parametrize("acks", ["all", "-1"])
+def test_exactly_once_accepts_what_agrees_with_it_stated_explicitly(client: str, acks: str) -> None:
+    config = app(
+        "--router.delivery=exactly-once",
+        f"--router.kafka.client={client}",
+        f"--{BINDER}.producerProperties.acks={acks}",
+        f"--{BINDER}.configuration.enable.idempotence=true",
+        f"--{BINDER}.consumerProperties.isolation.level=read_committed",
+        f"--{BINDER}.producerProperties.delivery.timeout.ms=60000",
+    ).pump_config
     assert config.delivery == "exactly-once"
 
 
-def test_exactly_once_needs_kafka_python_in_this_version() -> None:
-    with pytest.raises(SettingsError, match=r"router\.delivery=exactly-once needs router\.kafka\.client=kafka-python"):
-        app("--router.delivery=exactly-once", "--router.kafka.client=librdkafka")
+def test_exactly_once_on_librdkafka_gives_both_clients_what_transactions_need_in_its_terms() -> None:
+    config = app(
+        "--router.delivery=exactly-once", "--router.kafka.client=librdkafka", "--spring.cloud.stream.instanceIndex=0"
+    ).pump_config
+    producer, consumer = config.producer_configs(), config.consumer_configs()
+    assert producer["transactional.id"] == "python-router.recipe.python-router-0"
+    assert (producer["enable.idempotence"], producer["acks"]) == (True, -1)
+    assert (consumer["isolation.level"], consumer["enable.auto.commit"]) == ("read_committed", False)
+
+
+def test_at_least_once_on_librdkafka_keeps_kafkas_isolation_level_and_no_transactional_id() -> None:
+    config = app("--router.kafka.client=librdkafka").pump_config
+    assert "transactional.id" not in config.producer_configs()
+    assert config.consumer_configs()["isolation.level"] == "read_uncommitted"
 
 
 def test_on_librdkafka_the_index_gives_group_instance_id_in_its_terms() -> None:

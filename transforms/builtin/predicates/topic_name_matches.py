@@ -25,6 +25,17 @@ class TopicNameMatches(Predicate):
     def __init__(self, config: Config) -> None:
         super().__init__(config)
         self._fullmatch = compile_java_regex(config.string("pattern")).fullmatch
+        # A chain sees a handful of topic names, each for many records: each is matched once.
+        self._seen: dict[str, bool] = {}
 
     def test(self, record: Record) -> bool:
-        return self._fullmatch(record.topic) is not None
+        topic = record.topic
+        matched = self._seen.get(topic)
+        if matched is None:
+            matched = self._fullmatch(topic) is not None
+            if len(self._seen) < _REMEMBERED_TOPICS:
+                self._seen[topic] = matched
+        return matched
+
+
+_REMEMBERED_TOPICS = 1024  # a chain that routes to more topic names than this matches the rest each time
