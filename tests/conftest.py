@@ -39,8 +39,8 @@ LONGEST_FIRST = (
     "tests/pump/test_static_membership_kafka.py",
     "tests/sidecar/test_sidecar_floods.py",
     "tests/pump/test_pump_kafka.py",
-    "tests/security/test_secured_pump.py",
     "tests/pump/test_exactly_once_kafka.py",
+    "tests/security/test_secured_pump.py",
     "tests/e2e/test_recipe_pipeline.py",
     "tests/security/test_secrets_never_shown.py",
 )
