@@ -1,6 +1,11 @@
 # The jobs people run. Every target works from a fresh clone: it creates .venv and fetches the Kafka jars
 # (Maven Central, via kafka-broker/pom.xml) when they are missing. CI runs `make test`, exactly as a person does.
 PYTHON ?= python3
+# pytest-xdist: three workers (the integration tests mostly wait on brokers and apps, so 2 cores keep 3 busy),
+# a test file per worker at a time so that a module's apps start once, in the order of tests/conftest.py
+# (see docs/development.md). PYTEST_WORKERS=0 runs everything in this process.
+PYTEST_WORKERS ?= 3
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -63,10 +68,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint kafka-jars stream-apps browser-deps
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 test-fast: $(STAMP) browser-deps
-	$(BIN)/pytest -m 'not kafka and not e2e'
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m 'not kafka and not e2e'
 
 demo: kafka-jars stream-apps
 	$(BIN)/python scripts/demo.py

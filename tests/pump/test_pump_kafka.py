@@ -284,6 +284,7 @@ def test_tolerance_none_stops_with_the_message_and_a_restart_resumes_at_the_fail
     assert len(even) + len(odd) == 300  # nothing past the failed record, nothing twice
 
 
+@pytest.mark.alone  # exits within its 10 s budget: timed with no other test beside it
 def test_sigterm_mid_run_exits_zero_in_time_with_everything_produced_committed(
     bootstrap: str, pumps: Callable[..., PumpProcess]
 ) -> None:
