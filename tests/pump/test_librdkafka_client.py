@@ -338,3 +338,24 @@ def test_a_partition_it_holds_but_cannot_rewind_stops_the_pump_rather_than_skip_
     with pytest.raises(RewindFailed, match="stopping so that no record is skipped"):
         seam.seek(Partition("timeDest", 0), 5)
     assert fake.seeks == 3
+
+
+def test_a_producer_that_delivers_nothing_for_too_long_is_replaced_and_its_records_sent_again(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("pump.clients.librdkafka._STUCK_PRODUCER_S", 0.0)
+    stuck, fresh = FakeProducer(), FakeProducer()
+    stuck.purge = lambda: None  # type: ignore[attr-defined]
+    seam = LibrdkafkaProducer(stuck, rebuild=lambda: fresh)  # type: ignore[arg-type, return-value]
+    send(seam, 0, b"a")
+    send(seam, 1, b"b")
+    stuck.left = 2
+    with pytest.raises(BrokerUnavailable):  # the first wait: the broker may just be away
+        seam.flush(0.01)
+    time.sleep(0.01)
+    with pytest.raises(Undelivered) as lost:
+        seam.flush(0.01)
+    assert lost.value.tags == [0, 1]  # for the caller to send again, through the new producer
+    assert "replacing it" in caplog.text
+    send(seam, 2, b"c")
+    assert [value for _, value, _, _ in fresh.sent] == [b"c"] and seam.flush(5) == []
