@@ -81,6 +81,10 @@ LIBRDKAFKA_CONSUMER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
         # librdkafka fetches ahead up to 64 MiB by default, more than a batch of max.poll.records needs:
         # 16 MiB keeps the pump's memory near kafka-python's.
         "queued.max.messages.kbytes": 16 * 1024,
+        # Once that queue holds queued.min.messages (100,000), librdkafka's next fetch waits this long: its
+        # default, 1 s, held the consumption of small records to about 270,000/s (2.6 million/s with 10 ms,
+        # measured on the recipe's payload).
+        "fetch.queue.backoff.ms": 10,
     }
 )
 LIBRDKAFKA_PRODUCER_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
