@@ -36,7 +36,7 @@ from .offsets import Offsets
 from .outage import Outage
 from .retry import classify_with_retries
 from .signals import StopRequest
-from .startup import Connection, Startup, close
+from .startup import CLOSE_RESERVE_S, Connection, Startup, close
 from .topics import topic_specs
 from .transactions import AtLeastOnce, BatchCommit, ExactlyOnce
 
@@ -348,7 +348,8 @@ class Pump:
             self._in_flight = None
         try:
             if connection is not None:
-                self._offsets.commit(connection.consumer, self._stop.time_left(self.config.ack_timeout_s))
+                left = self._stop.time_left(self.config.ack_timeout_s) - CLOSE_RESERVE_S
+                self._offsets.commit(connection.consumer, max(left, 0.1))
         except Unavailable as why:
             log.warning("Could not commit on shutdown (%s): those records are processed again after a restart.", why)
         finally:

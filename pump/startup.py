@@ -27,6 +27,9 @@ from .topics import DEAD_LETTER_HEADROOM, provision
 log = logging.getLogger("pump")
 
 _PRODUCER_CLOSE_S = 0.3  # the least left to close the producer when the budget is nearly spent
+# What closing both clients needs of a stop's budget: the shutdown's last commit leaves it to them (during an
+# outage that commit waits its whole timeout, and the clients' closes then overran a 5 s budget by a second).
+CLOSE_RESERVE_S = 1.0
 
 
 @dataclass(slots=True)
