@@ -108,6 +108,13 @@ FENCED_ADVICE = (
 )
 
 
+def producer_fenced(transactional_id: object, cause: str) -> Fenced:
+    """The Fenced error of a transactional producer a newer one took over from, on either client."""
+    return Fenced(
+        f"Fenced: transactional.id {transactional_id} now belongs to another producer ({cause}): {FENCED_ADVICE}."
+    )
+
+
 class RewindFailed(PumpError):
     """The client would not seek a partition it still holds back to the records in hand: going on would skip
     them, and a later commit would pass them, so the pump stops (a restart resumes at the committed offset)."""

@@ -47,6 +47,7 @@ from ..errors import (
     RecordRefused,
     TransactionFailed,
     Undelivered,
+    producer_fenced,
 )
 from . import Batch, Consumer, Partition, Positions, RebalanceListener, TopicSpec
 
@@ -138,8 +139,7 @@ def _raise_fenced(cause: Exception, configs: Mapping[str, Any]) -> NoReturn:
     if isinstance(cause, FencedInstanceIdError):
         identity = f"group.instance.id {configs.get('group_instance_id')} of group {configs.get('group_id')}"
         raise Fenced(f"Fenced: {identity} now belongs to another consumer ({cause}): {FENCED_ADVICE}.") from cause
-    identity = f"transactional.id {configs.get('transactional_id')}"
-    raise Fenced(f"Fenced: {identity} now belongs to another producer ({cause}): {FENCED_ADVICE}.") from cause
+    raise producer_fenced(configs.get("transactional_id"), str(cause)) from cause
 
 
 @contextmanager

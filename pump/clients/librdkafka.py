@@ -37,6 +37,7 @@ from ..errors import (
     RewindFailed,
     TransactionFailed,
     Undelivered,
+    producer_fenced,
 )
 from ..librdkafka_trouble import LibrdkafkaTrouble
 from . import Batch, Consumer, Partition, Positions, RebalanceListener, TopicSpec
@@ -339,10 +340,7 @@ class LibrdkafkaConsumer:
         # silent member after session.timeout.ms anyway.
         self._closing = True
         self._held = []
-        closing = threading.Thread(target=self._consumer.close, name="librdkafka-close", daemon=True)
-        closing.start()
-        closing.join(timeout_s)
-        if closing.is_alive():
+        if not _aside(self._consumer.close, "librdkafka-close", timeout_s):
             log.warning(
                 "Leaving the consumer group did not finish within %.0fs (is Kafka away?): the broker lets this "
                 "member go after session.timeout.ms.",
@@ -551,9 +549,16 @@ class LibrdkafkaProducer:
             self._producer.purge()
         # close() flushes again and waits for librdkafka's threads, unbounded (0.7 s and more during an outage,
         # measured): it runs aside and is given up on at the deadline, as the consumer's close.
-        closing = threading.Thread(target=self._producer.close, name="librdkafka-producer-close", daemon=True)
-        closing.start()
-        closing.join(max(deadline - time.monotonic(), 0.1))
+        _aside(self._producer.close, "librdkafka-producer-close", max(deadline - time.monotonic(), 0.1))
+
+
+def _aside(call: Callable[[], object], name: str, timeout_s: float) -> bool:
+    """Run `call` in a daemon thread and wait up to `timeout_s` for it; False when it is still running (it is
+    left to itself: librdkafka's close() calls wait for the broker, unbounded)."""
+    running = threading.Thread(target=call, name=name, daemon=True)
+    running.start()
+    running.join(timeout_s)
+    return not running.is_alive()
 
 
 def _what(message: Message) -> tuple[Any, ...]:
@@ -790,10 +795,7 @@ class LibrdkafkaTransactionalProducer(LibrdkafkaProducer):
 
     def _fenced(self, error: KafkaError) -> Fenced:
         self._broken = True
-        identity = f"transactional.id {self._transactional_id}"
-        return Fenced(
-            f"Fenced: {identity} now belongs to another producer ({error.name()}: {error.str()}): {FENCED_ADVICE}."
-        )
+        return producer_fenced(self._transactional_id, f"{error.name()}: {error.str()}")
 
 
 def _producer_fenced(error: KafkaError) -> bool:
